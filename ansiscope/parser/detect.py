@@ -1,0 +1,60 @@
+"""Sniff an input's format from its first bytes (``--format`` overrides)."""
+
+from __future__ import annotations
+
+import re
+
+from ansiscope.parser.events import LogFormat
+
+SNIFF_BYTES = 64 * 1024
+TEXT_MARKERS = re.compile(
+    rb"^(?:PLAY \[|TASK \[|RUNNING HANDLER \[|PLAY RECAP|PLAYBOOK: |ansible-playbook \[core )",
+    re.MULTILINE,
+)
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+class Unknown(Exception):
+    """The bytes are not a format ansiscope reads; ``str()`` says why."""
+
+
+def sniff(head: bytes) -> LogFormat:
+    """Decide the format from the first bytes of an input.
+
+    Raises ``Unknown`` with a reason for empty, binary or unrecognised input.
+    """
+    body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not body:
+        raise Unknown("empty input")
+    if b"\x00" in head[:4096]:
+        raise Unknown("binary data, not an Ansible log")
+    if body.startswith(b"{"):
+        return _sniff_json(body)
+    clean = ANSI.sub(b"", body)
+    if TEXT_MARKERS.search(clean):
+        return LogFormat.TEXT
+    if b'"_event"' in body[:SNIFF_BYTES] and b"\n{" in body:
+        return LogFormat.JSONL  # verbose noise before the first JSON line
+    raise Unknown(
+        "not ansible.posix.jsonl, ansible.posix.json, ansible-runner events "
+        "or ansible-playbook text (pass --format to force one)"
+    )
+
+
+def _sniff_json(body: bytes) -> LogFormat:
+    first_line, _, rest = body.partition(b"\n")
+    if first_line.strip() == b"{":
+        # pretty-printed: the first key tells (keys are sorted; jsonl's is "_event")
+        key = rest.lstrip()[:40]
+        if key.startswith(b'"_event"'):
+            return LogFormat.JSONL
+        if key.startswith((b'"event"', b'"counter"', b'"uuid"')) and b'"counter"' in body:
+            return LogFormat.RUNNER
+        return LogFormat.JSON
+    if b'"_event"' in first_line:
+        return LogFormat.JSONL
+    if b'"counter"' in first_line and b'"event"' in first_line:
+        return LogFormat.RUNNER
+    if b'"plays"' in body[:SNIFF_BYTES] or b'"custom_stats"' in first_line:
+        return LogFormat.JSON
+    return LogFormat.JSONL

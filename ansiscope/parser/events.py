@@ -1,0 +1,291 @@
+"""The canonical event model every parser emits (ARA's vocabulary).
+
+A run is a sequence of events: ``RunStart``, then ``PlayStart`` / ``TaskStart`` /
+``HostResult`` (and ``Include``, ``Warning``, ``TaskTiming``), then ``Recap`` and
+``RunEnd``. Every event carries the run it belongs to, its position in that run
+(``seq``) and where it came from in the source (``offset``: a byte offset for line
+formats, the event counter for ansible-runner, ``-1`` where nothing finer exists).
+
+Timestamps are timezone-aware UTC datetimes; durations are seconds as floats, or
+``None`` when the input does not say (never invented from parse time).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from datetime import datetime
+from typing import Any, ClassVar
+
+
+class LogFormat(enum.StrEnum):
+    """The input formats ansiscope reads."""
+
+    JSONL = "jsonl"
+    JSON = "json"
+    RUNNER = "runner"
+    TEXT = "text"
+
+
+class Status(enum.StrEnum):
+    """The status of one host's result for one task."""
+
+    OK = "ok"
+    CHANGED = "changed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    UNREACHABLE = "unreachable"
+    IGNORED = "ignored"  # failed, with ignore_errors
+    RESCUED = "rescued"  # failed inside a block whose rescue section ran
+
+
+class RunStatus(enum.StrEnum):
+    """The outcome of a whole run."""
+
+    SUCCESSFUL = "successful"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    INTERRUPTED = "interrupted"
+    RUNNING = "running"
+
+
+class Clock(enum.StrEnum):
+    """Where a run's timestamps come from."""
+
+    SOURCE = "source"  # written by Ansible (or profile_tasks) into the log
+    ARRIVAL = "arrival"  # live stdin text without timestamps: when lines arrived
+    NONE = "none"  # the log has no clock at all: durations are unknown
+
+
+RECAP_KEYS = ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class HostStats:
+    """One host's line of ``PLAY RECAP`` / the ``stats`` event, with Ansible's keys."""
+
+    ok: int = 0
+    changed: int = 0
+    unreachable: int = 0
+    failures: int = 0
+    skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> HostStats:
+        """Build from a stats mapping, tolerating missing keys and ``failed`` for ``failures``."""
+        values = {k: _as_int(data.get(k)) for k in RECAP_KEYS}
+        if "failures" not in data and "failed" in data:
+            values["failures"] = _as_int(data["failed"])
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, int]:
+        """The recap as a plain dict with Ansible's keys, in Ansible's order."""
+        return {k: getattr(self, k) for k in RECAP_KEYS}
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Event:
+    """Fields every event has."""
+
+    kind: ClassVar[str] = "event"
+    run_id: str
+    seq: int
+    offset: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``kind`` first, datetimes as ISO 8601 UTC strings."""
+        out: dict[str, Any] = {"kind": self.kind}
+        for field in dataclasses.fields(self):
+            out[field.name] = _jsonable(getattr(self, field.name))
+        return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, HostStats):
+        return value.as_dict()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RunStart(Event):
+    """A playbook run begins."""
+
+    kind: ClassVar[str] = "run_start"
+    source: str
+    format: LogFormat
+    playbook: str | None
+    started_at: datetime | None
+    clock: Clock = Clock.SOURCE
+    ansible_version: str | None = None
+    check_mode: bool | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class PlayStart(Event):
+    """A play (or one ``serial`` batch of it) begins."""
+
+    kind: ClassVar[str] = "play_start"
+    play_id: str
+    name: str
+    path: str | None
+    started_at: datetime | None
+    batch: int = 1
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TaskStart(Event):
+    """A task (or handler) begins; emitted once per task and play batch."""
+
+    kind: ClassVar[str] = "task_start"
+    play_id: str
+    task_id: str
+    name: str
+    role: str | None
+    path: str | None
+    handler: bool
+    started_at: datetime | None
+    action: str | None = None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class HostResult(Event):
+    """One host's final result for one task (loop items rolled up)."""
+
+    kind: ClassVar[str] = "host_result"
+    play_id: str
+    task_id: str
+    task_name: str
+    host: str
+    status: Status
+    changed: bool
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float | None
+    action: str | None = None
+    items_total: int = 0
+    items_failed: int = 0
+    attempts: int = 1
+    rc: int | None = None
+    delta_s: float | None = None
+    msg: str | None = None
+    delegated_to: str | None = None
+    no_log: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class StatusAmended(Event):
+    """A failure re-read as ignored or rescued once the recap told us so."""
+
+    kind: ClassVar[str] = "status_amended"
+    result_seq: int
+    host: str
+    task_id: str
+    status: Status
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class TaskTiming(Event):
+    """A task's wall time when only the task, not each host, is timed (profile_tasks, json)."""
+
+    kind: ClassVar[str] = "task_timing"
+    task_id: str
+    started_at: datetime | None
+    ended_at: datetime | None
+    duration_s: float
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Include(Event):
+    """``included: FILE for HOSTS``: tasks pulled in dynamically."""
+
+    kind: ClassVar[str] = "include"
+    play_id: str
+    task_id: str | None
+    path: str
+    hosts: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Warning(Event):  # noqa: A001 - the Ansible name for it
+    """A ``[WARNING]`` (or ``[DEPRECATION WARNING]``) printed by Ansible."""
+
+    kind: ClassVar[str] = "warning"
+    message: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Recap(Event):
+    """``PLAY RECAP`` / the ``stats`` event: Ansible's own per-host counts."""
+
+    kind: ClassVar[str] = "recap"
+    stats: dict[str, HostStats]
+    at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class RunEnd(Event):
+    """A run is over: finished with a recap, or cut off (``interrupted``)."""
+
+    kind: ClassVar[str] = "run_end"
+    started_at: datetime | None  # as finally known (text learns it after RunStart)
+    ended_at: datetime | None
+    status: RunStatus
+    duration_s: float | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class Rejected(Event):
+    """Input that could not be used; parsing went on past it."""
+
+    kind: ClassVar[str] = "rejected"
+    source: str
+    line: int | None
+    reason: str
+    snippet: str
+
+    def message(self) -> str:
+        """The one-line, user-facing description, naming file and position."""
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where} (byte {self.offset}): {self.reason}"
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls
+    for cls in (
+        RunStart,
+        PlayStart,
+        TaskStart,
+        HostResult,
+        StatusAmended,
+        TaskTiming,
+        Include,
+        Warning,
+        Recap,
+        RunEnd,
+        Rejected,
+    )
+}
+
+
+def run_status_from_stats(stats: dict[str, HostStats]) -> RunStatus:
+    """Ansible's own verdict from its recap: any failure beats any unreachable host."""
+    if any(s.failures for s in stats.values()):
+        return RunStatus.FAILED
+    if any(s.unreachable for s in stats.values()):
+        return RunStatus.UNREACHABLE
+    return RunStatus.SUCCESSFUL

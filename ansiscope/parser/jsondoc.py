@@ -1,0 +1,154 @@
+"""The ``ansible.posix.json`` callback: one JSON document written at the end of a run.
+
+Streamed with ``ijson`` so a huge document never sits in memory: each task entry
+(``plays[].tasks[]``) is built on its own and turned into events. The document
+keeps one end time per task, not per host, so a task entry with several hosts
+gives the task's wall time (``TaskTiming``) and no per-host durations; with
+``strategy: free`` each entry holds one host and its times are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+from ansiscope.parser.base import Emitter, as_stream, playbook_from_path, seconds_between, stable_id
+from ansiscope.parser.events import Event, HostStats, LogFormat, Status, TaskTiming
+from ansiscope.parser.jsonl import id_prefix
+from ansiscope.parser.results import parse_time, result_fields
+
+PLAY = "plays.item.play"
+TASK = "plays.item.tasks.item"
+STATS = "stats"
+
+
+class _CountingReader:
+    """Counts bytes handed to the JSON tokenizer, to say where a document broke."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self.stream = stream
+        self.consumed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(size)
+        self.consumed += len(data)
+        return data
+
+
+class JsonDocParser:
+    """Turns the document's plays, task entries and stats into events."""
+
+    format = LogFormat.JSON
+
+    def __init__(self, source: str = "-") -> None:
+        self.source = source
+        self.emit = Emitter(source, self.format)
+        self.last_end = None
+
+    def iter_events(self, stream: BinaryIO, source: str | None = None) -> Iterator[Event]:
+        """Yield events while the document streams in; a broken document is rejected
+        at the byte where it broke, after everything before it."""
+        reader = _CountingReader(stream)
+        targets = {PLAY: self._play, TASK: self._task, STATS: self._stats}
+        builder: Any = None
+        target = ""
+        try:
+            for prefix, event, value in ijson.parse(reader, use_float=True):
+                if builder is not None:
+                    builder.event(event, value)
+                    if prefix == target and event == "end_map":
+                        targets[target](builder.value, reader.consumed)
+                        builder = None
+                        yield from self.emit.drain()
+                elif event == "start_map" and prefix in targets:
+                    builder, target = ijson.ObjectBuilder(), prefix
+                    builder.event(event, value)
+        except ijson.JSONError as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed"
+            if "incomplete" in type(exc).__name__.lower() or "premature" in reason.lower():
+                reason = "truncated JSON document (the run was probably cut off)"
+            else:
+                reason = f"malformed JSON document: {reason}"
+            self.emit.reject(reader.consumed, None, reason, b"")
+        except (UnicodeDecodeError, ValueError) as exc:
+            self.emit.reject(reader.consumed, None, f"malformed JSON document: {exc}", b"")
+        yield from self.emit.finish(reader.consumed)
+
+    def _play(self, play: dict[str, Any], offset: int) -> None:
+        play_id = str(play.get("id", ""))
+        start = parse_time(_dict(play.get("duration")).get("start"))
+        if self.emit.run is None:
+            self.emit.start_run(
+                stable_id("ansible", id_prefix(play_id), play.get("duration", {}).get("start")),
+                offset,
+                playbook=playbook_from_path(play.get("path")),
+                started_at=start,
+            )
+        self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
+        end = parse_time(_dict(play.get("duration")).get("end"))
+        self.last_end = end or self.last_end
+
+    def _task(self, entry: dict[str, Any], offset: int) -> None:
+        task = _dict(entry.get("task"))
+        hosts = _dict(entry.get("hosts"))
+        task_id = str(task.get("id", ""))
+        name = str(task.get("name", ""))
+        duration = _dict(task.get("duration"))
+        start, end = parse_time(duration.get("start")), parse_time(duration.get("end"))
+        path = task.get("path") if isinstance(task.get("path"), str) else None
+        self.emit.task(offset, task_id, name, path=path, handler=False, at=start)
+        exact = len(hosts) == 1
+        for host, result in hosts.items():
+            data = _dict(result)
+            self.emit.result(
+                offset,
+                play_id=self.emit.current_play(),
+                task_id=task_id,
+                task_name=name,
+                host=str(host),
+                started_at=start,
+                ended_at=end if exact else None,
+                duration_s=seconds_between(start, end) if exact else None,
+                **result_fields(data, _status(data)),
+            )
+        if not exact and start is not None and end is not None:
+            self.emit.add(
+                TaskTiming,
+                offset,
+                task_id=task_id,
+                started_at=start,
+                ended_at=end,
+                duration_s=seconds_between(start, end) or 0.0,
+            )
+
+    def _stats(self, stats: dict[str, Any], offset: int) -> None:
+        if self.emit.run is None:
+            self.emit.start_run(stable_id(self.source, "stats-only"), offset, playbook=None, started_at=None)
+        recap = {str(h): HostStats.from_mapping(_dict(s)) for h, s in stats.items()}
+        self.emit.recap(offset, recap, self.last_end)
+
+
+def _status(result: dict[str, Any]) -> Status:
+    if result.get("unreachable"):
+        return Status.UNREACHABLE
+    if result.get("failed"):
+        return Status.FAILED
+    if result.get("skipped"):
+        return Status.SKIPPED
+    return Status.OK
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def iter_events(stream: BinaryIO, source: str = "-") -> Iterator[Event]:
+    """Yield canonical events from an ``ansible.posix.json`` document."""
+    return JsonDocParser(source).iter_events(stream)
+
+
+def parse_string(text: str | bytes, source: str = "<string>") -> list[Event]:
+    """Parse a whole json document held in memory."""
+    return list(iter_events(as_stream(text), source))

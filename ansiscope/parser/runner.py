@@ -1,0 +1,212 @@
+"""ansible-runner job events: an ``artifacts/<ident>`` folder, its ``job_events/``
+folder of ``N-uuid.json`` files, or a stream of job events one JSON object per
+line (what ``ansible-runner`` workers emit).
+
+Events are ordered by ``counter`` (file names sort wrongly). Runner tells what the
+other formats do not: per-host start/end, ``ignore_errors`` on failures, and the
+playbook's own uuid as a run identity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from ansiscope.errors import ParseError
+from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
+from ansiscope.parser.events import Event, HostStats, Include, LogFormat, Status, Warning
+from ansiscope.parser.results import parse_time, result_fields
+
+RESULT_EVENTS = {
+    "runner_on_ok": Status.OK,
+    "runner_on_failed": Status.FAILED,
+    "runner_on_skipped": Status.SKIPPED,
+    "runner_on_unreachable": Status.UNREACHABLE,
+}
+STATS_KEYS = {
+    "ok": "ok",
+    "changed": "changed",
+    "dark": "unreachable",
+    "failures": "failures",
+    "skipped": "skipped",
+    "rescued": "rescued",
+    "ignored": "ignored",
+}
+BATCH_SUFFIX = re.compile(r"_\d+$")
+EVENT_FILE = re.compile(r"^(\d+)-.+\.json$")
+
+
+class RunnerParser(LineParser):
+    """Push parser for runner job events (one decoded event at a time)."""
+
+    format = LogFormat.RUNNER
+
+    def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
+        """Parse one job event serialised on one line."""
+        if not line.strip():
+            return self.emit.drain()
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            self.reject(offset, line_no, f"malformed JSON: {exc}", line)
+            return self.emit.drain()
+        return self.feed_event(data, offset, line_no, line)
+
+    def feed_event(self, data: Any, offset: int, line_no: int | None, raw: bytes) -> list[Event]:
+        """Consume one decoded job event."""
+        if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+            self.reject(offset, line_no, "not an ansible-runner job event", raw)
+            return self.emit.drain()
+        self._dispatch(data, offset)
+        return self.emit.drain()
+
+    def _dispatch(self, data: dict[str, Any], offset: int) -> None:
+        event = data["event"]
+        ed = _dict(data.get("event_data"))
+        at = parse_time(data.get("created"))
+        if event == "playbook_on_start":
+            self._start(ed, offset, at)
+            return
+        if self.emit.run is None and event != "playbook_on_stats":
+            self._start(ed, offset, at)
+        if event == "playbook_on_play_start":
+            play_id = BATCH_SUFFIX.sub("", str(ed.get("play_uuid") or ed.get("uuid") or ""))
+            self.emit.play(offset, play_id, str(ed.get("play") or ed.get("name") or ""), None, at)
+        elif event in ("playbook_on_task_start", "playbook_on_handler_task_start"):
+            handler = event == "playbook_on_handler_task_start" or bool(ed.get("is_conditional"))
+            self._task(ed, offset, at, handler)
+        elif event in RESULT_EVENTS:
+            self._result(ed, RESULT_EVENTS[event], offset, at, str(data.get("stdout") or ""))
+        elif event == "playbook_on_include":
+            self.emit.add(
+                Include,
+                offset,
+                play_id=self.emit.current_play(),
+                task_id=ed.get("task_uuid"),
+                path=str(ed.get("included_file", "")),
+                hosts=tuple(ed["hosts"]) if isinstance(ed.get("hosts"), list) else (),
+            )
+        elif event in ("warning", "deprecated"):
+            text = str(data.get("stdout") or "").replace("\r\n", "\n").strip()
+            self.emit.add(Warning, offset, message=text.removeprefix("[WARNING]:").strip())
+        elif event == "playbook_on_stats":
+            self._stats(ed, offset, at)
+
+    def _start(self, ed: dict[str, Any], offset: int, at: Any) -> None:
+        uuid = ed.get("playbook_uuid") or ed.get("uuid")
+        self.emit.start_run(
+            stable_id("runner", uuid) if uuid else stable_id(self.source, offset),
+            offset,
+            playbook=ed.get("playbook") if isinstance(ed.get("playbook"), str) else None,
+            started_at=at,
+        )
+
+    def _task(self, ed: dict[str, Any], offset: int, at: Any, handler: bool) -> None:
+        name = str(ed.get("name") or ed.get("task") or "")
+        self.emit.task(
+            offset,
+            str(ed.get("task_uuid") or ed.get("uuid") or ""),
+            name,
+            path=ed.get("task_path") if isinstance(ed.get("task_path"), str) else None,
+            handler=handler,
+            at=at,
+            action=ed.get("task_action") if isinstance(ed.get("task_action"), str) else None,
+        )
+
+    def _result(
+        self, ed: dict[str, Any], status: Status, offset: int, at: Any, stdout: str
+    ) -> None:
+        task_id = str(ed.get("task_uuid") or "")
+        name = str(ed.get("task") or "")
+        if ed.get("role") and " : " not in name:
+            name = f"{ed['role']} : {name}"
+        self.emit.task(
+            offset,
+            task_id,
+            name,
+            path=ed.get("task_path") if isinstance(ed.get("task_path"), str) else None,
+            handler=False,
+            at=at,
+        )
+        fields = result_fields(_dict(ed.get("res")), status)
+        if fields["no_log"] and status is Status.OK and stdout.lstrip().startswith("changed"):
+            fields["status"], fields["changed"] = Status.CHANGED, True  # res is censored whole
+        if status is Status.FAILED and ed.get("ignore_errors"):
+            fields["status"] = Status.IGNORED
+        if fields["action"] is None and isinstance(ed.get("task_action"), str):
+            fields["action"] = ed["task_action"]
+        duration = ed.get("duration")
+        self.emit.result(
+            offset,
+            play_id=self.emit.current_play(),
+            task_id=task_id,
+            task_name=name,
+            host=str(ed.get("host", "")),
+            started_at=parse_time(ed.get("start")),
+            ended_at=parse_time(ed.get("end")) or at,
+            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
+            **fields,
+        )
+
+    def _stats(self, ed: dict[str, Any], offset: int, at: Any) -> None:
+        hosts: dict[str, dict[str, int]] = {}
+        for key, name in STATS_KEYS.items():
+            for host, count in _dict(ed.get(key)).items():
+                hosts.setdefault(str(host), {})[name] = count
+        for host in _dict(ed.get("processed")):
+            hosts.setdefault(str(host), {})
+        self.emit.recap(offset, {h: HostStats.from_mapping(s) for h, s in hosts.items()}, at)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def event_files(path: Path) -> list[tuple[int, Path]]:
+    """The job event files under an artifacts folder (or ``job_events/`` itself), by counter."""
+    folder = path / "job_events" if (path / "job_events").is_dir() else path
+    files = []
+    for entry in folder.iterdir():
+        match = EVENT_FILE.match(entry.name)
+        if match and entry.is_file():
+            files.append((int(match.group(1)), entry))
+    if not files:
+        raise ParseError(str(path), "no ansible-runner job events (N-uuid.json files) found")
+    files.sort()
+    return files
+
+
+def is_runner_dir(path: Path) -> bool:
+    """Whether ``path`` is an ansible-runner artifacts folder or a ``job_events/`` folder."""
+    if (path / "job_events").is_dir():
+        return True
+    return path.is_dir() and any(EVENT_FILE.match(p.name) for p in path.glob("*.json"))
+
+
+def iter_dir(path: Path) -> Iterator[Event]:
+    """Yield events from a runner artifacts or ``job_events/`` folder."""
+    parser = RunnerParser(str(path))
+    for counter, file in event_files(path):
+        try:
+            raw = file.read_bytes()
+            data = orjson.loads(raw)
+        except (OSError, orjson.JSONDecodeError) as exc:
+            parser.reject(counter, None, f"{file.name}: unreadable job event: {exc}", b"")
+            yield from parser.emit.drain()
+            continue
+        yield from parser.feed_event(data, counter, None, raw)
+    yield from parser.finish(-1)
+
+
+def iter_events(stream: BinaryIO, source: str = "-") -> Iterator[Event]:
+    """Yield events from a stream of runner job events, one JSON object per line."""
+    return iter_line_events(RunnerParser(source), stream)
+
+
+def parse_string(text: str | bytes, source: str = "<string>") -> list[Event]:
+    """Parse runner job events (one per line) held in memory."""
+    return list(iter_events(as_stream(text), source))

@@ -1,0 +1,447 @@
+"""Plain ``ansible-playbook`` output (the default callback), with or without
+``profile_tasks``/``timer`` lines, ``-v`` result dumps and colour codes.
+
+Text carries no ids: plays and tasks get synthetic ids from the run, the play
+name and the task name (a task repeated under the same name in one play shares
+an id, which is also how ``serial`` batches and ``strategy: free`` repeat them).
+A host's result is final only once the task is over (loop items, ``...ignoring``
+and ``FAILED - RETRYING`` lines come around it), so results are emitted when the
+next banner arrives.
+
+Timing: ``profile_tasks`` lines give each task's start and wall time; without them
+durations are unknown (``None``), except in live mode (``arrival_clock``), where
+the time each line arrived is the only clock and the run says ``clock=arrival``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any, BinaryIO
+
+import orjson
+
+from ansiscope.parser.base import (
+    LineParser,
+    as_stream,
+    iter_line_events,
+    playbook_from_path,
+    seconds_between,
+    stable_id,
+)
+from ansiscope.parser.events import (
+    Clock,
+    Event,
+    HostStats,
+    Include,
+    LogFormat,
+    RunStatus,
+    Status,
+    TaskTiming,
+    Warning,
+    run_status_from_stats,
+)
+from ansiscope.parser.results import parse_time, result_fields, short_text
+
+ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+BANNER = re.compile(r"^(PLAY|TASK|RUNNING HANDLER) \[(.*)\]( \*+| =>.*)?\s*$")
+RECAP = re.compile(r"^PLAY RECAP\b")
+STATS = re.compile(r"^(\S+)\s+:\s+((?:[a-z]+=-?\d+\s*)+)$")
+RESULT = re.compile(
+    r"^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]]+?)(?: -> ([^\]]+))?\]"
+    r"(?::? ?(FAILED!|UNREACHABLE!))?(?: \(item=(.*?)\))?(?: => \(item=(.*?)\))?(?: => (.*))?$"
+)
+IGNORING = "...ignoring"
+RETRY = re.compile(r"^FAILED - RETRYING: \[([^\]]+)\]")
+INCLUDED = re.compile(r"^included: (.+) for (.+)$")
+WARNING = re.compile(r"^\[(WARNING|DEPRECATION WARNING)\]: ?(.*)$")
+PROFILE = re.compile(
+    r"^\w+ \d{1,2} \w+ \d{4}\s+(\d\d:\d\d:\d\d)(?: ([+-]\d{4}))?\s+\((\d+):(\d\d):(\d\d(?:\.\d+)?)\)"
+    r"\s+(\d+):(\d\d):(\d\d(?:\.\d+)?)"
+)
+PROFILE_DATE = re.compile(r"^\w+ (\d{1,2} \w+ \d{4})\s+(\d\d:\d\d:\d\d)(?: ([+-]\d{4}))?")
+TIMER = re.compile(r"^Playbook run took (\d+) days?, (\d+) hours?, (\d+) minutes?, (\d+) seconds?")
+VERSION = re.compile(r"^ansible-playbook \[core ([\w.]+)\]")
+PLAYBOOK = re.compile(r"^PLAYBOOK: (.+?) \*+")
+TASK_PATH = re.compile(r"^task path: (.+)$")
+STATUS_WORDS = {
+    "ok": Status.OK,
+    "changed": Status.CHANGED,
+    "skipping": Status.SKIPPED,
+    "fatal": Status.FAILED,
+    "failed": Status.FAILED,
+    "unreachable": Status.UNREACHABLE,
+}
+
+
+class _HostRecord:
+    """What the lines of one task said about one host so far."""
+
+    __slots__ = ("status", "items", "failed_items", "changed", "attempts", "data", "delegated", "ended")
+
+    def __init__(self) -> None:
+        self.status: Status | None = None
+        self.items = 0
+        self.failed_items = 0
+        self.changed = False
+        self.attempts = 1
+        self.data: dict[str, Any] = {}
+        self.delegated: str | None = None
+        self.ended: datetime | None = None
+
+
+class TextParser(LineParser):
+    """Push parser for default-callback text."""
+
+    format = LogFormat.TEXT
+
+    def __init__(
+        self, source: str = "-", arrival_clock: Callable[[], datetime] | None = None
+    ) -> None:
+        super().__init__(source)
+        self.clock = arrival_clock
+        self._play: tuple[str, str] | None = None  # (id, name)
+        self._task: dict[str, Any] | None = None
+        self._hosts: dict[str, _HostRecord] = {}
+        self._last_host: str | None = None
+        self._dump: list[str] | None = None  # a multi-line "=> {" result dump
+        self._recap: dict[str, HostStats] | None = None
+        self._recap_done = False
+        self._plays_seen: dict[str, int] = {}
+        self._pending_banner: dict[str, Any] | None = None  # the task a profile line times
+        self._timed: dict[str, Any] | None = None
+        self._base: datetime | None = None  # profile_tasks: playbook start
+        self._version: str | None = None
+        self._playbook: str | None = None
+        self._timed_total: float | None = None
+        self._timer_total: float | None = None
+        self._dump_target: tuple[_HostRecord, bool] | None = None
+
+    # -- line dispatch -------------------------------------------------------------
+    def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
+        """Parse one line of text output."""
+        if b"\x1b" in line:
+            line = ANSI.sub(b"", line)
+        text = line.decode("utf-8", "replace").rstrip("\r\n")
+        if "\x00" in text:
+            self.reject(offset, line_no, "binary data in text output", line)
+            return self.emit.drain()
+        if self._dump is not None:
+            self._continue_dump(text)
+            return self.emit.drain()
+        self._dispatch(text, offset, line_no)
+        return self.emit.drain()
+
+    def _dispatch(self, text: str, offset: int, line_no: int) -> None:
+        now = self.clock() if self.clock else None
+        if self._recap is not None and not self._recap_done:
+            match = STATS.match(text)
+            if match:
+                self._recap[match.group(1)] = _stats(match.group(2))
+                return
+            self._recap_done = True
+            self.emit.recap(offset, self._recap, now, end=False)
+        if text.startswith(("PLAY", "TASK", "RUNNING HANDLER")):
+            if RECAP.match(text):
+                self._flush(offset)
+                self._recap, self._recap_done = {}, False
+                return
+            banner = BANNER.match(text)
+            if banner:
+                self._banner(banner.group(1), banner.group(2), offset, now)
+                return
+        result = RESULT.match(text)
+        if result:
+            self._result(result, now)
+            return
+        if text == IGNORING:
+            record = self._hosts.get(self._last_host or "")
+            if record is not None and record.status is Status.FAILED:
+                record.status = Status.IGNORED
+            return
+        self._other(text, offset, now)
+
+    def _other(self, text: str, offset: int, now: datetime | None) -> None:
+        if match := PROFILE.match(text):
+            self._profile(match, text, offset)
+        elif match := RETRY.match(text):
+            host = match.group(1).split(" -> ")[0]
+            self._record(host).attempts += 1
+        elif match := INCLUDED.match(text):
+            self._included(match.group(1), match.group(2), offset, now)
+        elif match := WARNING.match(text):
+            if self.emit.run is not None:
+                self.emit.add(Warning, offset, message=match.group(2))
+        elif match := TIMER.match(text):
+            self._timer(match)
+        elif match := VERSION.match(text):
+            self._version = match.group(1)
+        elif match := PLAYBOOK.match(text):
+            self._playbook = match.group(1)
+        elif match := TASK_PATH.match(text):
+            if self._task is not None and not self._task.get("path"):
+                self._task["path"] = match.group(1)
+
+    # -- structure -------------------------------------------------------------------
+    def _banner(self, word: str, name: str, offset: int, now: datetime | None) -> None:
+        self._flush(offset)
+        if word == "PLAY":
+            if self.emit.run is None or self._recap is not None:
+                self._new_run(name, offset, now)
+            prev = self._play
+            if prev is not None and prev[1] == name:
+                play_id = prev[0]  # a serial batch repeats the play
+            else:
+                n = self._plays_seen.get(name, 0) + 1
+                self._plays_seen[name] = n
+                play_id = stable_id(self._run_id(), "play", name, n)
+            self._play = (play_id, name)
+            self.emit.play(offset, play_id, name, None, now)
+            self._pending_banner = None
+            return
+        if self.emit.run is None or self._recap is not None:
+            self._new_run("", offset, now)
+        handler = word == "RUNNING HANDLER"
+        play_id = self.emit.current_play()
+        task_id = stable_id(play_id, "handler" if handler else "task", name)
+        self._task = {"id": task_id, "name": name, "handler": handler, "start": now, "path": None}
+        self._pending_banner = self._task  # announced once a profile line may have timed it
+
+    def _announce_task(self, offset: int) -> None:
+        task = self._task
+        if task is None or task.get("announced"):
+            return
+        task["announced"] = True
+        self.emit.task(
+            offset,
+            task["id"],
+            task["name"],
+            path=task["path"],
+            handler=task["handler"],
+            at=task["start"],
+        )
+
+    def _new_run(self, play_name: str, offset: int, now: datetime | None) -> None:
+        if self.emit.run is not None:
+            self._end_run(offset)
+        self._recap, self._recap_done = None, False
+        self._play, self._plays_seen, self._base, self._timed = None, {}, None, None
+        self.emit.start_run(
+            stable_id(self.source, offset, play_name, now),
+            offset,
+            playbook=self._playbook,
+            started_at=now,
+            clock=Clock.ARRIVAL if self.clock else Clock.NONE,
+            ansible_version=self._version,
+        )
+
+    def _run_id(self) -> str:
+        assert self.emit.run is not None
+        return self.emit.run.run_id
+
+    def _end_run(self, offset: int) -> None:
+        self._flush(offset)
+        recap = self._recap
+        status = run_status_from_stats(recap) if recap is not None else None
+        at = self.clock() if self.clock else None
+        if self._base is not None and self._timed_total is not None:
+            at = self._base + timedelta(seconds=self._timed_total)
+        self.emit.end_run(offset, at, status, self._timer_total)
+        self._recap = None
+        self._playbook = self._version = None
+        self._timed_total = self._timer_total = None
+
+    def finish(self, offset: int) -> list[Event]:
+        """End of input: flush the last task and close the run."""
+        if self._dump is not None:
+            self._dump = None
+        if self._recap is not None and not self._recap_done:
+            self._recap_done = True
+            self.emit.recap(offset, self._recap, None, end=False)
+        if self.emit.run is not None:
+            self._end_run(offset)
+        return self.emit.drain()
+
+    # -- results ---------------------------------------------------------------------
+    def _record(self, host: str) -> _HostRecord:
+        record = self._hosts.get(host)
+        if record is None:
+            record = self._hosts[host] = _HostRecord()
+        return record
+
+    def _result(self, match: re.Match[str], now: datetime | None) -> None:
+        word, host, delegated, bang, item, item2, dump = match.groups()
+        if self._task is None or self.emit.run is None:
+            return  # e.g. "skipping: no hosts matched" has no brackets; stray lines
+        status = Status.UNREACHABLE if bang == "UNREACHABLE!" else STATUS_WORDS[word]
+        record = self._record(host)
+        self._last_host = host
+        record.delegated = delegated or record.delegated
+        record.ended = now
+        is_item = item is not None or item2 is not None
+        if is_item:
+            record.items += 1
+            record.failed_items += status is Status.FAILED
+            record.changed = record.changed or status is Status.CHANGED
+            record.status = _merge_item(record.status, status)
+        else:
+            record.status = status
+            record.changed = record.changed or status is Status.CHANGED
+        if dump:
+            self._start_dump(record, dump.strip(), is_item)
+
+    def _start_dump(self, record: _HostRecord, dump: str, is_item: bool) -> None:
+        if dump == "{":
+            self._dump = ["{"]
+            self._dump_target = (record, is_item)
+            return
+        self._apply_dump(record, dump, is_item)
+
+    def _continue_dump(self, text: str) -> None:
+        assert self._dump is not None
+        self._dump.append(text)
+        if text == "}":
+            assert self._dump_target is not None
+            record, is_item = self._dump_target
+            self._apply_dump(record, "\n".join(self._dump), is_item)
+            self._dump = None
+        elif len(self._dump) > 200_000:
+            self._dump = None
+
+    def _apply_dump(self, record: _HostRecord, dump: str, is_item: bool) -> None:
+        try:
+            data = orjson.loads(dump)
+        except orjson.JSONDecodeError:
+            return
+        if isinstance(data, dict) and not is_item:
+            record.data = data
+
+    def _included(self, path: str, hosts: str, offset: int, now: datetime | None) -> None:
+        if self._task is None or self.emit.run is None:
+            return
+        names = tuple(h.strip() for h in hosts.split(","))
+        for host in names:
+            record = self._record(host)
+            record.status = record.status or Status.OK
+            record.ended = now
+        self._announce_task(offset)
+        self.emit.add(
+            Include,
+            offset,
+            play_id=self.emit.current_play(),
+            task_id=self._task["id"],
+            path=path,
+            hosts=names,
+        )
+
+    def _flush(self, offset: int) -> None:
+        """The current task is over: emit its host results."""
+        task, hosts = self._task, self._hosts
+        self._hosts, self._last_host = {}, None
+        if task is None or not hosts:
+            return
+        self._announce_task(offset)
+        start = task["start"]
+        for host, record in hosts.items():
+            status = record.status or Status.OK
+            data = record.data
+            fields = result_fields(data, status)
+            fields["changed"] = fields["changed"] or record.changed
+            if fields["status"] is Status.OK and fields["changed"]:
+                fields["status"] = Status.CHANGED
+            if record.items:
+                fields["items_total"], fields["items_failed"] = record.items, record.failed_items
+            fields["attempts"] = max(record.attempts, fields["attempts"])
+            fields["delegated_to"] = record.delegated
+            if fields["msg"] is None and status in (Status.FAILED, Status.UNREACHABLE):
+                fields["msg"] = short_text(data.get("msg"))
+            self.emit.result(
+                offset,
+                play_id=self.emit.current_play(),
+                task_id=task["id"],
+                task_name=task["name"],
+                host=host,
+                started_at=start,
+                ended_at=record.ended,
+                duration_s=seconds_between(start, record.ended),
+                **fields,
+            )
+
+    # -- timing ----------------------------------------------------------------------
+    def _profile(self, match: re.Match[str], text: str, offset: int) -> None:
+        prev = _hms(match.group(3), match.group(4), match.group(5))
+        total = _hms(match.group(6), match.group(7), match.group(8))
+        if self._base is None:
+            stamp = _profile_stamp(text)
+            if stamp is not None:
+                self._base = stamp - timedelta(seconds=total)
+        timed, self._timed = self._timed, self._pending_banner
+        if timed is not None and self.emit.run is not None and self._base is not None:
+            start = timed["start"]
+            self.emit.add(
+                TaskTiming,
+                offset,
+                task_id=timed["id"],
+                started_at=start,
+                ended_at=start + timedelta(seconds=prev) if start else None,
+                duration_s=prev,
+            )
+        self._timed_total = total
+        if self._pending_banner is not None and self._base is not None:
+            self._pending_banner["start"] = self._base + timedelta(seconds=total)
+            if self.emit.run is not None and self.emit.run.started_at is None:
+                self.emit.run.started_at = self._base
+            self._announce_task(offset)
+        self._pending_banner = None
+
+    def _timer(self, match: re.Match[str]) -> None:
+        if self._base is not None:
+            return
+        days, hours, minutes, seconds = (int(g) for g in match.groups())
+        self._timer_total = float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _merge_item(current: Status | None, item: Status) -> Status:
+    order = [Status.SKIPPED, Status.OK, Status.CHANGED, Status.FAILED]
+    if current is None:
+        return item
+    if item not in order or current not in order:
+        return item
+    return max(current, item, key=order.index)
+
+
+def _stats(text: str) -> HostStats:
+    values = dict(pair.split("=", 1) for pair in text.split())
+    return HostStats.from_mapping({k: int(v) for k, v in values.items()})
+
+
+def _hms(hours: str, minutes: str, seconds: str) -> float:
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _profile_stamp(text: str) -> datetime | None:
+    match = PROFILE_DATE.match(text)
+    if not match:
+        return None
+    try:
+        stamp = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%d %B %Y %H:%M:%S")
+    except ValueError:
+        return None
+    tz = match.group(3) or "+0000"
+    return parse_time(stamp.isoformat() + tz[:3] + ":" + tz[3:])
+
+
+def iter_events(
+    stream: BinaryIO, source: str = "-", arrival_clock: Callable[[], datetime] | None = None
+) -> Iterator[Event]:
+    """Yield canonical events from default-callback text output."""
+    return iter_line_events(TextParser(source, arrival_clock), stream)
+
+
+def parse_string(text: str | bytes, source: str = "<string>") -> list[Event]:
+    """Parse text output held in memory."""
+    return list(iter_events(as_stream(text), source))
+
+
+__all__ = ["TextParser", "iter_events", "parse_string", "RunStatus"]
