@@ -53,12 +53,12 @@ class RejectReporter:
     def __call__(self, event: Rejected) -> None:
         self.count += 1
         if self.count <= MAX_WARNINGS:
-            self.err.print(f"warning: {event.message()}", markup=False, highlight=False)
+            click.echo(f"warning: {event.message()}", err=True)
 
     def close(self) -> None:
         """Say how many more were not printed."""
         if self.count > MAX_WARNINGS:
-            self.err.print(f"warning: … and {self.count - MAX_WARNINGS} more rejected lines")
+            click.echo(f"warning: … and {self.count - MAX_WARNINGS} more rejected lines", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -71,7 +71,7 @@ def _open(path: str, fmt: str | None, err: Console, *, live: bool, quiet: bool) 
     source = open_input(path, LogFormat(fmt) if fmt else None, live=live)
     if not quiet:
         how = "detected" if source.detected else "reading as"
-        err.print(f"{source.name}: {how} {FORMAT_NAMES[source.format]}", markup=False, highlight=False)
+        click.echo(f"{source.name}: {how} {FORMAT_NAMES[source.format]}", err=True)
     return source
 
 
@@ -114,7 +114,9 @@ def _public(event: Event) -> Event:
 @click.argument("path")
 @format_option
 @click.option("--json", "json_out", metavar="FILE", help="Write the JSON summary (- for stdout).")
-@click.option("--markdown", "md_out", metavar="FILE", help="Write a Markdown report (- for stdout).")
+@click.option(
+    "--markdown", "md_out", metavar="FILE", help="Write a Markdown report (- for stdout)."
+)
 @click.option("--performance", is_flag=True, help="Add per-host time and the 25 slowest tasks.")
 @click.option("--no-tree", is_flag=True, help="Leave out the execution tree.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line verdict per run.")
@@ -148,10 +150,13 @@ def summary(
                 runs.append(run)
     report.close()
     if not runs:
-        raise ParseError(path, "no Ansible run found" + (f" ({report.count} lines rejected)" if report.count else ""))
+        raise ParseError(
+            path,
+            "no Ansible run found" + (f" ({report.count} lines rejected)" if report.count else ""),
+        )
     for run in runs:
         if quiet:
-            out.print(_verdict(run), markup=False)
+            click.echo(_verdict(run), err=to_stdout)
             continue
         if not no_tree:
             term.render_tree(out, run)

@@ -56,9 +56,21 @@ class ResultNode:
     def from_event(cls, e: HostResult) -> ResultNode:
         """Copy the fields the tree needs from a ``HostResult``."""
         return cls(
-            e.seq, e.host, e.status, e.changed, e.duration_s, e.started_at, e.ended_at,
-            e.items_total, e.items_failed, e.attempts, e.rc, e.msg, e.delegated_to, e.no_log,
-        )  # fmt: skip
+            e.seq,
+            e.host,
+            e.status,
+            e.changed,
+            e.duration_s,
+            e.started_at,
+            e.ended_at,
+            e.items_total,
+            e.items_failed,
+            e.attempts,
+            e.rc,
+            e.msg,
+            e.delegated_to,
+            e.no_log,
+        )
 
 
 @dataclass
@@ -236,10 +248,14 @@ class RunAssembler:
         """Apply one event; returns the finished run on ``RunEnd``."""
         if isinstance(event, RunStart):
             self.current = RunTree(
-                run_id=event.run_id, source=event.source, format=event.format,
-                playbook=event.playbook, started_at=event.started_at, clock=event.clock,
+                run_id=event.run_id,
+                source=event.source,
+                format=event.format,
+                playbook=event.playbook,
+                started_at=event.started_at,
+                clock=event.clock,
                 ansible_version=event.ansible_version,
-            )  # fmt: skip
+            )
             self._task = {}
             return None
         run = self.current
@@ -265,9 +281,14 @@ class RunAssembler:
             task = play.tasks.get(event.task_id)
             if task is None:
                 task = TaskNode(
-                    event.task_id, event.name, event.role, event.path, event.handler,
-                    event.action, event.started_at,
-                )  # fmt: skip
+                    event.task_id,
+                    event.name,
+                    event.role,
+                    event.path,
+                    event.handler,
+                    event.action,
+                    event.started_at,
+                )
                 play.tasks[event.task_id] = task
             self._task[event.task_id] = task
         elif isinstance(event, HostResult):
@@ -292,7 +313,11 @@ class RunAssembler:
             run.recap = event.stats
         elif isinstance(event, RunEnd):
             run.started_at = event.started_at or run.started_at
-            run.ended_at, run.duration_s, run.status = event.ended_at, event.duration_s, event.status
+            run.ended_at, run.duration_s, run.status = (
+                event.ended_at,
+                event.duration_s,
+                event.status,
+            )
 
     def _apply_result(self, run: RunTree, event: HostResult) -> None:
         task = self._task.get(event.task_id)
@@ -321,5 +346,12 @@ def assemble(events: Iterable[Event]) -> tuple[list[RunTree], list[Rejected]]:
     return runs, assembler.orphans
 
 
-__all__ = ["PlayNode", "ResultNode", "RunAssembler", "RunTree", "TaskNode", "assemble",
-           "run_status_from_stats"]  # fmt: skip
+__all__ = [
+    "PlayNode",
+    "ResultNode",
+    "RunAssembler",
+    "RunTree",
+    "TaskNode",
+    "assemble",
+    "run_status_from_stats",
+]

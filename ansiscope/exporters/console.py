@@ -48,7 +48,10 @@ def render_tree(console: Console, run: RunTree) -> None:
             for r in task.results:
                 extra = []
                 if r.items_total:
-                    extra.append(f"{r.items_total} items" + (f", {r.items_failed} failed" if r.items_failed else ""))
+                    extra.append(
+                        f"{r.items_total} items"
+                        + (f", {r.items_failed} failed" if r.items_failed else "")
+                    )
                 if r.attempts > 1:
                     extra.append(f"{r.attempts} attempts")
                 if r.delegated_to:
@@ -58,7 +61,11 @@ def render_tree(console: Console, run: RunTree) -> None:
                 line = f"{r.host}: {styled(r.status.value)}"
                 if extra:
                     line += f" [dim]({'; '.join(extra)})[/]"
-                if r.status.value in ("failed", "unreachable", "ignored", "rescued") and r.msg and not r.no_log:
+                if (
+                    r.status.value in ("failed", "unreachable", "ignored", "rescued")
+                    and r.msg
+                    and not r.no_log
+                ):
                     line += f" — {_escape(redact(r.msg) or '')[:200]}"
                 tnode.add(line)
     console.print(root)
@@ -76,7 +83,9 @@ def render_summary(console: Console, run: RunTree) -> None:
         + "  ".join(f"{styled(k)} {v}" for k, v in counts.items() if v)
     )
     if run.clock.value == "arrival":
-        console.print("[dim]durations measured from line arrival (live stdin, no timestamps in the log)[/]")
+        console.print(
+            "[dim]durations measured from line arrival (live stdin, no timestamps in the log)[/]"
+        )
     elif run.duration_s is None:
         console.print("[dim]durations unknown: the log has no timestamps (enable profile_tasks)[/]")
     recap = Table(title=f"Recap ({run.stats_source})", title_justify="left")
@@ -84,9 +93,15 @@ def render_summary(console: Console, run: RunTree) -> None:
         recap.add_column(col, justify="left" if col == "host" else "right")
     for host, s in sorted(run.stats.items()):
         recap.add_row(
-            host, str(s.ok), str(s.changed), str(s.unreachable), str(s.failures),
-            str(s.skipped), str(s.rescued), str(s.ignored),
-        )  # fmt: skip
+            host,
+            str(s.ok),
+            str(s.changed),
+            str(s.unreachable),
+            str(s.failures),
+            str(s.skipped),
+            str(s.rescued),
+            str(s.ignored),
+        )
     console.print(recap)
     render_slowest(console, run)
     if run.failed_hosts:
@@ -106,11 +121,7 @@ def render_slowest(console: Console, run: RunTree, limit: int = 10) -> None:
     for col in ("task", "play", "duration", "share", "slowest host"):
         table.add_column(col, justify="right" if col in ("duration", "share") else "left")
     for play, task in slowest:
-        share = (
-            f"{(task.duration_s or 0) / run.duration_s * 100:.0f}%"
-            if run.duration_s
-            else "—"
-        )
+        share = f"{(task.duration_s or 0) / run.duration_s * 100:.0f}%" if run.duration_s else "—"
         slow = task.slowest
         host = f"{slow.host} ({fmt_seconds(slow.duration_s)})" if slow else "—"
         table.add_row(task.name, play.name, fmt_seconds(task.duration_s), share, host)

@@ -121,7 +121,7 @@ def fmt_seconds(value: float | None) -> str:
         return "unknown"
     if value < 60:
         return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
-    minutes, secs = divmod(int(round(value)), 60)
+    minutes, secs = divmod(round(value), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
 
@@ -148,12 +148,18 @@ def markdown(runs: list[RunTree], limit: int = MARKDOWN_LIMIT) -> str:
         parts.append(
             "Results: "
             + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-            + (f" (stats counted from results: the log has no recap)" if doc["stats_source"] == "results" else "")
+            + (
+                " (stats counted from results: the log has no recap)"
+                if doc["stats_source"] == "results"
+                else ""
+            )
             + "\n"
         )
         if doc["failed_hosts"] or doc["unreachable_hosts"]:
             parts.append(f"**Failed hosts:** {', '.join(doc['failed_hosts']) or 'none'}  ")
-            parts.append(f"**Unreachable hosts:** {', '.join(doc['unreachable_hosts']) or 'none'}\n")
+            parts.append(
+                f"**Unreachable hosts:** {', '.join(doc['unreachable_hosts']) or 'none'}\n"
+            )
         parts.append("### Recap\n")
         parts.append("| host | ok | changed | unreachable | failed | skipped | rescued | ignored |")
         parts.append("|---|---|---|---|---|---|---|---|")
@@ -167,7 +173,9 @@ def markdown(runs: list[RunTree], limit: int = MARKDOWN_LIMIT) -> str:
             parts.append("| task | duration | slowest host |")
             parts.append("|---|---|---|")
             for t in doc["slowest_tasks"]:
-                parts.append(f"| {_md(t['name'])} | {fmt_seconds(t['duration_s'])} | {t['slowest_host'] or '—'} |")
+                parts.append(
+                    f"| {_md(t['name'])} | {fmt_seconds(t['duration_s'])} | {t['slowest_host'] or '—'} |"
+                )
         failures = [
             (task.name, r)
             for _, task in run.tasks()

@@ -66,7 +66,11 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        data = self._rest.read1(len(buffer)) if hasattr(self._rest, "read1") else self._rest.read(len(buffer))
+        data = (
+            self._rest.read1(len(buffer))
+            if hasattr(self._rest, "read1")
+            else self._rest.read(len(buffer))
+        )
         buffer[: len(data)] = data
         return len(data)
 
@@ -83,7 +87,9 @@ def open_input(path: str, fmt: LogFormat | None = None, *, live: bool = False) -
     if p.is_dir():
         if fmt in (None, LogFormat.RUNNER) and runner.is_runner_dir(p):
             return Input(path, LogFormat.RUNNER, runner.iter_dir(p), fmt is None)
-        raise ParseError(path, "is a directory", hint="give a log file or an ansible-runner artifacts folder")
+        raise ParseError(
+            path, "is a directory", hint="give a log file or an ansible-runner artifacts folder"
+        )
     try:
         handle = p.open("rb")
     except FileNotFoundError:

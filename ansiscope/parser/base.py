@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from ansiscope.parser.events import (
     Clock,
@@ -92,8 +92,9 @@ def stream_tell(stream: BinaryIO, fallback: int) -> int:
         return fallback
 
 
-def iter_lines(stream: BinaryIO, max_line: int = MAX_LINE) -> Iterator[bytes | None]:
+def iter_lines(stream: BinaryIO, max_line: int | None = None) -> Iterator[bytes | None]:
     """Yield lines as bytes; ``None`` for a line over ``max_line`` (its bytes are dropped)."""
+    max_line = max_line or MAX_LINE
     readline = stream.readline
     while True:
         line = readline(max_line + 1)
@@ -147,7 +148,7 @@ def seconds_between(start: datetime | None, end: datetime | None) -> float | Non
 class _Failure:
     """A failed result whose kind (fatal, ignored, rescued) the recap may still change."""
 
-    __slots__ = ("seq", "task_id", "host", "next_task")
+    __slots__ = ("host", "next_task", "seq", "task_id")
 
     def __init__(self, seq: int, task_id: str, host: str) -> None:
         self.seq = seq
@@ -323,33 +324,60 @@ class Emitter:
         )
         return True
 
-    def result(self, offset: int, **fields: object) -> HostResult:
-        """Emit one host result (``fields`` are ``HostResult`` fields but the ids)."""
-        run = self._require_run()
-        host = str(fields["host"])
-        task_id = str(fields["task_id"])
-        status = fields["status"]
-        seq = self._next_seq()
-        waiting = run.awaiting_next.pop(host, None)
-        if waiting is not None and waiting.next_task is None:
-            waiting.next_task = task_id
+    def result(
+        self,
+        offset: int,
+        play_id: str,
+        task_id: str,
+        task_name: str,
+        host: str,
+        started_at: datetime | None,
+        ended_at: datetime | None,
+        duration_s: float | None,
+        fields: dict[str, Any],
+    ) -> HostResult:
+        """Emit one host result; ``fields`` are the other ``HostResult`` fields."""
+        run = self.run or self._require_run()
+        seq = run.seq
+        run.seq += 1
+        if run.awaiting_next:
+            waiting = run.awaiting_next.pop(host, None)
+            if waiting is not None and waiting.next_task is None:
+                waiting.next_task = task_id
         run.task_results[task_id] += 1
+        status = fields["status"]
         if status is Status.FAILED:
             failure = _Failure(seq, task_id, host)
             run.failures.append(failure)
             run.awaiting_next[host] = failure
             run.task_failures[task_id] += 1
-        elif status in (Status.IGNORED, Status.RESCUED):
-            run.explicit[(host, status)] += 1  # type: ignore[index]
-        self.touch(fields.get("ended_at") or fields.get("started_at"))  # type: ignore[arg-type]
-        event = HostResult(run_id=run.run_id, seq=seq, offset=offset, **fields)  # type: ignore[arg-type]
+        elif status is Status.IGNORED or status is Status.RESCUED:
+            run.explicit[(host, status)] += 1
+        when = ended_at or started_at
+        if when is not None and (run.last_time is None or when > run.last_time):
+            run.last_time = when
+        event = HostResult(
+            run_id=run.run_id,
+            seq=seq,
+            offset=offset,
+            play_id=play_id,
+            task_id=task_id,
+            task_name=task_name,
+            host=host,
+            started_at=started_at,
+            ended_at=ended_at,
+            duration_s=duration_s,
+            **fields,
+        )
         self.out.append(event)
         return event
 
     def add(self, event_type: type[Event], offset: int, **fields: object) -> None:
         """Emit any other event type in the current run."""
         run = self._require_run()
-        self.out.append(event_type(run_id=run.run_id, seq=self._next_seq(), offset=offset, **fields))
+        self.out.append(
+            event_type(run_id=run.run_id, seq=self._next_seq(), offset=offset, **fields)
+        )
 
     def recap(
         self, offset: int, stats: dict[str, HostStats], at: datetime | None, *, end: bool = True

@@ -221,7 +221,7 @@ class Include(Event):
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
-class Warning(Event):  # noqa: A001 - the Ansible name for it
+class Warning(Event):
     """A ``[WARNING]`` (or ``[DEPRECATION WARNING]``) printed by Ansible."""
 
     kind: ClassVar[str] = "warning"

@@ -67,7 +67,7 @@ class JsonDocParser:
                     builder.event(event, value)
         except ijson.JSONError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed"
-            if "incomplete" in type(exc).__name__.lower() or "premature" in reason.lower():
+            if "premature EOF" in reason:
                 reason = "truncated JSON document (the run was probably cut off)"
             else:
                 reason = f"malformed JSON document: {reason}"
@@ -104,14 +104,14 @@ class JsonDocParser:
             data = _dict(result)
             self.emit.result(
                 offset,
-                play_id=self.emit.current_play(),
-                task_id=task_id,
-                task_name=name,
-                host=str(host),
-                started_at=start,
-                ended_at=end if exact else None,
-                duration_s=seconds_between(start, end) if exact else None,
-                **result_fields(data, _status(data)),
+                self.emit.current_play(),
+                task_id,
+                name,
+                str(host),
+                start,
+                end if exact else None,
+                seconds_between(start, end) if exact else None,
+                result_fields(data, _status(data)),
             )
         if not exact and start is not None and end is not None:
             self.emit.add(
@@ -125,7 +125,9 @@ class JsonDocParser:
 
     def _stats(self, stats: dict[str, Any], offset: int) -> None:
         if self.emit.run is None:
-            self.emit.start_run(stable_id(self.source, "stats-only"), offset, playbook=None, started_at=None)
+            self.emit.start_run(
+                stable_id(self.source, "stats-only"), offset, playbook=None, started_at=None
+            )
         recap = {str(h): HostStats.from_mapping(_dict(s)) for h, s in stats.items()}
         self.emit.recap(offset, recap, self.last_end)
 

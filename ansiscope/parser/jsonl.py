@@ -20,7 +20,6 @@ from ansiscope.parser.base import (
     as_stream,
     iter_line_events,
     playbook_from_path,
-    seconds_between,
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
@@ -55,6 +54,7 @@ class JsonlParser(LineParser):
         self._pretty: list[bytes] | None = None  # json_indent > 0 spreads objects
         self._pretty_start = (0, 0)
         self._handlers: set[str] = set()
+        self._last_task: str | None = None  # results of one task come in a row
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one line."""
@@ -117,17 +117,21 @@ class JsonlParser(LineParser):
             if TASK_EVENTS[event]:
                 self._handlers.add(str(task.get("id")))
             self._task(task, offset, handler)
+            self._last_task = None
         elif event == "v2_playbook_on_play_start":
             play = _dict(data.get("play"))
             play_id = str(play.get("id", ""))
             self._ensure_run(play_id, data, offset, new_play_path=play.get("path"))
             start = parse_time(_dict(play.get("duration")).get("start"))
             self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
+            self._last_task = None
         elif event == "v2_playbook_on_stats":
             stats = _dict(data.get("stats"))
             at = parse_time(data.get("_timestamp"))
             if self.emit.run is None:
-                self.emit.start_run(stable_id(self.source, offset), offset, playbook=None, started_at=at)
+                self.emit.start_run(
+                    stable_id(self.source, offset), offset, playbook=None, started_at=at
+                )
             recap = {str(h): HostStats.from_mapping(_dict(s)) for h, s in stats.items()}
             self.emit.recap(offset, recap, at)
             self._prefix = None
@@ -161,27 +165,27 @@ class JsonlParser(LineParser):
         )
 
     def _result(self, data: dict[str, Any], status: Status, offset: int) -> None:
-        hosts = _dict(data.get("hosts"))
-        task = _dict(data.get("task"))
+        hosts = data.get("hosts")
+        task = data.get("task")
+        if not isinstance(task, dict) or not isinstance(hosts, dict):
+            task, hosts = _dict(task), _dict(hosts)
         task_id = str(task.get("id", ""))
-        self._ensure_run(task_id, data, offset)
-        self._task(task, offset, task_id in self._handlers)
-        duration = _dict(task.get("duration"))
+        if self._prefix is None or self.emit.run is None or not task_id.startswith(self._prefix):
+            self._ensure_run(task_id, data, offset)
+        if task_id != self._last_task:
+            self._task(task, offset, task_id in self._handlers)
+            self._last_task = task_id
+        duration = task.get("duration") or {}
         start = parse_time(duration.get("start"))
         end = parse_time(duration.get("end")) or parse_time(data.get("_timestamp"))
+        elapsed = (end - start).total_seconds() if start and end else None
+        if elapsed is not None and elapsed < 0:
+            elapsed = 0.0
+        play_id = self.emit.current_play()
+        name = str(task.get("name", ""))
         for host, result in hosts.items():
-            fields = result_fields(_dict(result), status)
-            self.emit.result(
-                offset,
-                play_id=self.emit.current_play(),
-                task_id=task_id,
-                task_name=str(task.get("name", "")),
-                host=str(host),
-                started_at=start,
-                ended_at=end,
-                duration_s=seconds_between(start, end),
-                **fields,
-            )
+            fields = result_fields(result if isinstance(result, dict) else {}, status)
+            self.emit.result(offset, play_id, task_id, name, str(host), start, end, elapsed, fields)
 
 
 def _dict(value: Any) -> dict[str, Any]:

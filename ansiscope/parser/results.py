@@ -4,6 +4,7 @@ into the fields of a ``HostResult``. Shared by the JSON-based formats."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from ansiscope.parser.events import Status
@@ -16,6 +17,11 @@ def parse_time(value: Any) -> datetime | None:
     """An Ansible timestamp (``...Z``, ``+00:00`` or naive UTC) as an aware UTC datetime."""
     if not isinstance(value, str) or not value:
         return None
+    return _parse_time(value)
+
+
+@lru_cache(maxsize=4096)  # a task's start repeats on every host's result
+def _parse_time(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
@@ -25,15 +31,18 @@ def parse_time(value: Any) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
-def parse_delta(value: Any) -> float | None:
-    """A module ``delta`` such as ``0:00:01.250000`` in seconds."""
-    if not isinstance(value, str):
-        return None
+@lru_cache(maxsize=4096)
+def _delta(value: str) -> float | None:
     try:
         hours, minutes, seconds = value.split(":")
         return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
     except ValueError:
         return None
+
+
+def parse_delta(value: Any) -> float | None:
+    """A module ``delta`` such as ``0:00:01.250000`` in seconds."""
+    return _delta(value) if isinstance(value, str) else None
 
 
 def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
@@ -52,32 +61,33 @@ def result_fields(result: dict[str, Any], status: Status) -> dict[str, Any]:
     Never copies ``invocation``/module args or stdout of a ``no_log`` result: those
     fields are not part of the model at all.
     """
-    no_log = bool(result.get("_ansible_no_log")) or "censored" in result
-    changed = bool(result.get("changed"))
-    items = result.get("results")
+    get = result.get
+    no_log = bool(get("_ansible_no_log")) or "censored" in result
+    changed = bool(get("changed"))
+    items = get("results")
     items_total = items_failed = 0
-    if isinstance(items, list):
+    if items.__class__ is list:
         items_total = len(items)
         items_failed = sum(1 for i in items if isinstance(i, dict) and i.get("failed"))
         changed = changed or any(isinstance(i, dict) and i.get("changed") for i in items)
-    if status is Status.OK and changed:
+    if changed and status is Status.OK:
         status = Status.CHANGED
-    rc = result.get("rc")
-    attempts = result.get("attempts")
-    delegated = result.get("_ansible_delegated_vars")
+    rc = get("rc")
+    attempts = get("attempts")
+    delegated = get("_ansible_delegated_vars")
+    action = get("action")
+    delta = get("delta")
     return {
         "status": status,
         "changed": changed,
-        "action": result.get("action") if isinstance(result.get("action"), str) else None,
+        "action": action if action.__class__ is str else None,
         "items_total": items_total,
         "items_failed": items_failed,
-        "attempts": attempts if isinstance(attempts, int) and attempts > 0 else 1,
-        "rc": rc if isinstance(rc, int) and not isinstance(rc, bool) else None,
-        "delta_s": parse_delta(result.get("delta")),
+        "attempts": attempts if attempts.__class__ is int and attempts > 0 else 1,
+        "rc": rc if rc.__class__ is int else None,
+        "delta_s": None if delta is None else parse_delta(delta),
         "msg": None if no_log else _message(result, status),
-        "delegated_to": delegated.get("ansible_delegated_host")
-        if isinstance(delegated, dict)
-        else None,
+        "delegated_to": _delegated_host(delegated) if delegated else None,
         "no_log": no_log,
     }
 
@@ -89,3 +99,11 @@ def _message(result: dict[str, Any], status: Status) -> str | None:
     if not msg and status is Status.SKIPPED:
         msg = result.get("skip_reason")
     return short_text(msg)
+
+
+def _delegated_host(delegated: Any) -> str | None:
+    """The inventory name of the delegate (2.16 ``ansible_delegated_host``), or its address."""
+    if not isinstance(delegated, dict):
+        return None
+    host = delegated.get("ansible_delegated_host") or delegated.get("ansible_host")
+    return str(host) if host else None

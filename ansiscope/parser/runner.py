@@ -142,14 +142,14 @@ class RunnerParser(LineParser):
         duration = ed.get("duration")
         self.emit.result(
             offset,
-            play_id=self.emit.current_play(),
-            task_id=task_id,
-            task_name=name,
-            host=str(ed.get("host", "")),
-            started_at=parse_time(ed.get("start")),
-            ended_at=parse_time(ed.get("end")) or at,
-            duration_s=float(duration) if isinstance(duration, (int, float)) else None,
-            **fields,
+            self.emit.current_play(),
+            task_id,
+            name,
+            str(ed.get("host", "")),
+            parse_time(ed.get("start")),
+            parse_time(ed.get("end")) or at,
+            float(duration) if isinstance(duration, (int, float)) else None,
+            fields,
         )
 
     def _stats(self, ed: dict[str, Any], offset: int, at: Any) -> None:

@@ -26,7 +26,6 @@ from ansiscope.parser.base import (
     LineParser,
     as_stream,
     iter_line_events,
-    playbook_from_path,
     seconds_between,
     stable_id,
 )
@@ -78,7 +77,16 @@ STATUS_WORDS = {
 class _HostRecord:
     """What the lines of one task said about one host so far."""
 
-    __slots__ = ("status", "items", "failed_items", "changed", "attempts", "data", "delegated", "ended")
+    __slots__ = (
+        "attempts",
+        "changed",
+        "data",
+        "delegated",
+        "ended",
+        "failed_items",
+        "items",
+        "status",
+    )
 
     def __init__(self) -> None:
         self.status: Status | None = None
@@ -358,14 +366,14 @@ class TextParser(LineParser):
                 fields["msg"] = short_text(data.get("msg"))
             self.emit.result(
                 offset,
-                play_id=self.emit.current_play(),
-                task_id=task["id"],
-                task_name=task["name"],
-                host=host,
-                started_at=start,
-                ended_at=record.ended,
-                duration_s=seconds_between(start, record.ended),
-                **fields,
+                self.emit.current_play(),
+                task["id"],
+                task["name"],
+                host,
+                start,
+                record.ended,
+                seconds_between(start, record.ended),
+                fields,
             )
 
     # -- timing ----------------------------------------------------------------------
@@ -444,4 +452,4 @@ def parse_string(text: str | bytes, source: str = "<string>") -> list[Event]:
     return list(iter_events(as_stream(text), source))
 
 
-__all__ = ["TextParser", "iter_events", "parse_string", "RunStatus"]
+__all__ = ["RunStatus", "TextParser", "iter_events", "parse_string"]

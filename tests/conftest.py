@@ -1,0 +1,38 @@
+"""Shared fixtures: the sample logs and helpers to parse them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ansiscope.analytics.runtree import RunTree, assemble
+from ansiscope.parser import open_input
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_logs"
+CANARY = "ANSISCOPE-CANARY-7f3a9c"
+
+
+def sample_paths() -> list[Path]:
+    """Every sample log: files under jsonl/json/text, and runner artifact folders."""
+    paths = [
+        p
+        for d in ("jsonl", "json", "text")
+        for p in sorted((SAMPLES / d).glob("*"))
+        if p.stat().st_size
+    ]
+    paths += sorted(p for p in (SAMPLES / "runner").iterdir() if p.is_dir())
+    return paths
+
+
+def runs_of(path: Path | str) -> list[RunTree]:
+    """Parse and assemble every run in a sample."""
+    with open_input(str(path)) as source:
+        runs, _ = assemble(source.events)
+    return runs
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES

@@ -1,0 +1,113 @@
+"""Bad input: one clear line naming file and position, exit 2 when nothing is usable,
+and every valid event around a bad line still parsed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ansiscope.parser import jsondoc, jsonl, open_input
+from ansiscope.parser.events import RunStatus
+from tests.clirun import run_cli
+from tests.conftest import runs_of
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@pytest.mark.parametrize(
+    ("asset", "message"),
+    [
+        ("binary.bin", r"binary\.bin \(byte 0\): binary data, not an Ansible log"),
+        ("empty.jsonl", r"empty\.jsonl \(byte 0\): empty input"),
+        ("unknown.txt", r"unknown\.txt \(byte 0\): not ansible\.posix\.jsonl"),
+    ],
+)
+def test_unusable_files_exit_2_with_one_line(capsys, asset: str, message: str) -> None:
+    result = run_cli(capsys, "summary", str(ASSETS / asset))
+    assert result.code == 2
+    assert result.out == ""
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert __import__("re").search(message, lines[0])
+    assert "Traceback" not in result.err
+
+
+def test_missing_path_and_directory(capsys, tmp_path: Path) -> None:
+    missing = run_cli(capsys, "summary", str(tmp_path / "nope.jsonl"))
+    assert missing.code == 2 and "nope.jsonl: no such file" in missing.err
+    folder = run_cli(capsys, "parse", str(tmp_path))
+    assert folder.code == 2 and "is a directory" in folder.err
+
+
+def test_bad_line_in_the_middle_loses_nothing(capsys) -> None:
+    path = ASSETS / "malformed-line.jsonl"
+    runs = runs_of(path)
+    assert len(runs) == 2  # both runs, before and after the bad lines
+    assert all(r.status is RunStatus.SUCCESSFUL for r in runs)
+    assert sum(len(list(r.results())) for r in runs) == 12
+    rejected = runs[0].rejected
+    assert [(r.line, r.reason.split(":")[0]) for r in rejected] == [
+        (6, "malformed JSON"),
+        (7, "not JSON"),
+    ]
+    result = run_cli(capsys, "summary", str(path), "-q")
+    assert result.code == 0
+    assert f"warning: {path}:6 (byte " in result.err
+    assert "malformed JSON" in result.err and "Traceback" not in result.err
+
+
+def test_truncated_last_line_keeps_what_came_before() -> None:
+    (run,) = runs_of(ASSETS / "truncated-line.jsonl")
+    assert run.status is RunStatus.INTERRUPTED
+    assert len(run.rejected) == 1 and run.rejected[0].reason.startswith("malformed JSON")
+    assert len(list(run.results())) > 0
+
+
+def test_truncated_json_document(capsys) -> None:
+    (run,) = runs_of(ASSETS / "truncated.json")
+    assert run.status is RunStatus.INTERRUPTED
+    assert len(list(run.results())) > 10
+    assert "truncated JSON document" in run.rejected[0].reason
+    result = run_cli(capsys, "summary", str(ASSETS / "truncated.json"), "-q")
+    assert "truncated JSON document" in result.err and result.code == 1  # edge-down unreachable
+
+
+def test_malformed_json_document_is_rejected_not_raised() -> None:
+    events = jsondoc.parse_string((ASSETS / "malformed.json").read_bytes(), "m.json")
+    rejected = [e for e in events if e.kind == "rejected"]
+    assert len(rejected) == 1 and "malformed JSON document" in rejected[0].reason
+    assert any(e.kind == "host_result" for e in events)
+
+
+def test_huge_line_parses(tmp_path: Path) -> None:
+    big = "x" * (50 * 1024 * 1024)
+    line = {
+        "_event": "v2_runner_on_ok",
+        "_timestamp": "2026-01-01T00:00:01Z",
+        "hosts": {"h1": {"changed": False, "stdout": big, "msg": "done"}},
+        "task": {
+            "id": "aaaa-bbbb-cccc-dddd-000000000001",
+            "name": "big",
+            "duration": {"start": "2026-01-01T00:00:00Z"},
+        },
+    }
+    path = tmp_path / "huge.jsonl"
+    path.write_bytes(json.dumps(line).encode() + b"\n")
+    with open_input(str(path)) as source:
+        events = list(source.events)
+    results = [e for e in events if e.kind == "host_result"]
+    assert len(results) == 1 and results[0].msg == "done" and results[0].duration_s == 1.0
+
+
+def test_oversized_line_is_skipped_and_reported(monkeypatch) -> None:
+    from ansiscope.parser import base
+
+    monkeypatch.setattr(base, "MAX_LINE", 1000)
+    good = b'{"_event": "v2_playbook_on_stats", "_timestamp": "2026-01-01T00:00:01Z", "stats": {"h": {"ok": 1}}}\n'
+    events = jsonl.parse_string(b"{" + b"x" * 5000 + b"}\n" + good, "s.jsonl")
+    kinds = [e.kind for e in events]
+    assert "recap" in kinds
+    (rejected,) = [e for e in events if e.kind == "rejected"]
+    assert rejected.line == 1 and "longer than 1000 bytes" in rejected.reason
