@@ -73,13 +73,16 @@ class LineParser:
 def iter_line_events(parser: LineParser, stream: BinaryIO) -> Iterator[Event]:
     """Drive a ``LineParser`` over a whole stream."""
     offset = 0
+    feed = parser.feed
     for line_no, line in enumerate(iter_lines(stream), start=1):
         if line is None:  # an oversized line: skipped, reported
             parser.reject(offset, line_no, f"line longer than {MAX_LINE} bytes, skipped", b"")
             offset = stream_tell(stream, offset)
             yield from parser.emit.drain()
             continue
-        yield from parser.feed(line, offset, line_no)
+        events = feed(line, offset, line_no)
+        if events:
+            yield from events
         offset += len(line)
     yield from parser.finish(offset)
 

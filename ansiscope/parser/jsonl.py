@@ -60,6 +60,9 @@ class JsonlParser(LineParser):
         """Parse one line."""
         if self._pretty is not None:
             return self._feed_pretty(line, offset, line_no)
+        if line[:1] == b"{" and line[1:2] not in (b"\n", b"\r", b""):
+            self._parse_object(line, offset, line_no)  # the common case: one object per line
+            return self.emit.drain()
         stripped = line.strip()
         if not stripped:
             return self.emit.drain()
@@ -93,7 +96,8 @@ class JsonlParser(LineParser):
         try:
             data = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            text = raw.lstrip()[:40]
+            raw = raw.strip()
+            text = raw[:40]
             if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")):
                 msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
                 self.emit.add(Warning, offset, message=msg)
@@ -101,15 +105,16 @@ class JsonlParser(LineParser):
             reason = "not JSON" if not text.startswith(b"{") else f"malformed JSON: {exc}"
             self.reject(offset, line_no, reason, raw)
             return
-        if not isinstance(data, dict) or not isinstance(data.get("_event"), str):
+        if data.__class__ is not dict or data.get("_event").__class__ is not str:
             self.reject(offset, line_no, "JSON without an '_event' key", raw)
             return
         self._dispatch(data, offset, line_no)
 
     def _dispatch(self, data: dict[str, Any], offset: int, line_no: int) -> None:
         event = data["_event"]
-        if event in RESULT_EVENTS:
-            self._result(data, RESULT_EVENTS[event], offset)
+        status = RESULT_EVENTS.get(event)
+        if status is not None:
+            self._result(data, status, offset)
         elif event in TASK_EVENTS:
             task = _dict(data.get("task"))
             self._ensure_run(str(task.get("id", "")), data, offset)
