@@ -10,6 +10,7 @@ gives the task's wall time (``TaskTiming``) and no per-host durations; with
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any, BinaryIO
 
 import ijson
@@ -45,7 +46,7 @@ class JsonDocParser:
     def __init__(self, source: str = "-") -> None:
         self.source = source
         self.emit = Emitter(source, self.format)
-        self.last_end = None
+        self.last_end: datetime | None = None
 
     def iter_events(self, stream: BinaryIO, source: str | None = None) -> Iterator[Event]:
         """Yield events while the document streams in; a broken document is rejected
