@@ -54,7 +54,7 @@ class JsonlParser(LineParser):
         self._pretty: list[bytes] | None = None  # json_indent > 0 spreads objects
         self._pretty_start = (0, 0)
         self._handlers: set[str] = set()
-        self._last_task: str | None = None  # results of one task come in a row
+        self._last: tuple[str, str, str, Any, Any] | None = None  # the task results belong to
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one line."""
@@ -122,14 +122,14 @@ class JsonlParser(LineParser):
             if TASK_EVENTS[event]:
                 self._handlers.add(str(task.get("id")))
             self._task(task, offset, handler)
-            self._last_task = None
+            self._last = None
         elif event == "v2_playbook_on_play_start":
             play = _dict(data.get("play"))
             play_id = str(play.get("id", ""))
             self._ensure_run(play_id, data, offset, new_play_path=play.get("path"))
             start = parse_time(_dict(play.get("duration")).get("start"))
             self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
-            self._last_task = None
+            self._last = None
         elif event == "v2_playbook_on_stats":
             stats = _dict(data.get("stats"))
             at = parse_time(data.get("_timestamp"))
@@ -175,22 +175,36 @@ class JsonlParser(LineParser):
         if not isinstance(task, dict) or not isinstance(hosts, dict):
             task, hosts = _dict(task), _dict(hosts)
         task_id = str(task.get("id", ""))
-        if self._prefix is None or self.emit.run is None or not task_id.startswith(self._prefix):
-            self._ensure_run(task_id, data, offset)
-        if task_id != self._last_task:
-            self._task(task, offset, task_id in self._handlers)
-            self._last_task = task_id
         duration = task.get("duration") or {}
-        start = parse_time(duration.get("start"))
+        last = self._last
+        if last is None or last[0] != task_id or self.emit.run is None:
+            # first result of this task: check the run, announce the task (results of
+            # one task come in a row, so the rest take the short path)
+            if (
+                self._prefix is None
+                or self.emit.run is None
+                or not task_id.startswith(self._prefix)
+            ):
+                self._ensure_run(task_id, data, offset)
+            self._task(task, offset, task_id in self._handlers)
+            last = self._last = (
+                task_id,
+                str(task.get("name", "")),
+                self.emit.current_play(),
+                duration.get("start"),
+                parse_time(duration.get("start")),
+            )
+        _, name, play_id, raw_start, start = last
+        if duration.get("start") != raw_start:  # strategy free: a start per host
+            start = parse_time(duration.get("start"))
         end = parse_time(duration.get("end")) or parse_time(data.get("_timestamp"))
         elapsed = (end - start).total_seconds() if start and end else None
         if elapsed is not None and elapsed < 0:
             elapsed = 0.0
-        play_id = self.emit.current_play()
-        name = str(task.get("name", ""))
-        for host, result in hosts.items():
-            fields = result_fields(result if isinstance(result, dict) else {}, status)
-            self.emit.result(offset, play_id, task_id, name, str(host), start, end, elapsed, fields)
+        result = self.emit.result
+        for host, res in hosts.items():
+            fields = result_fields(res if res.__class__ is dict else {}, status)
+            result(offset, play_id, task_id, name, str(host), start, end, elapsed, fields)
 
 
 def _dict(value: Any) -> dict[str, Any]:
