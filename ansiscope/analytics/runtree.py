@@ -27,7 +27,6 @@ from ansiscope.parser.events import (
     TaskStart,
     TaskTiming,
     Warning,
-    run_status_from_stats,
 )
 
 FAILED = (Status.FAILED, Status.UNREACHABLE)
@@ -334,10 +333,6 @@ class RunAssembler:
         task.results.append(node)
         run.by_seq[event.seq] = node
 
-    def snapshot(self) -> RunTree | None:
-        """The run in progress, as far as it has come (live display)."""
-        return self.current
-
 
 def assemble(events: Iterable[Event]) -> tuple[list[RunTree], list[Rejected]]:
     """All runs in an event stream, and rejected input that came before any run."""
@@ -346,12 +341,4 @@ def assemble(events: Iterable[Event]) -> tuple[list[RunTree], list[Rejected]]:
     return runs, assembler.orphans
 
 
-__all__ = [
-    "PlayNode",
-    "ResultNode",
-    "RunAssembler",
-    "RunTree",
-    "TaskNode",
-    "assemble",
-    "run_status_from_stats",
-]
+__all__ = ["PlayNode", "ResultNode", "RunAssembler", "RunTree", "TaskNode", "assemble"]

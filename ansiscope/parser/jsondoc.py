@@ -82,7 +82,7 @@ class JsonDocParser:
         start = parse_time(_dict(play.get("duration")).get("start"))
         if self.emit.run is None:
             self.emit.start_run(
-                stable_id("ansible", id_prefix(play_id), play.get("duration", {}).get("start")),
+                stable_id("ansible", id_prefix(play_id), _dict(play.get("duration")).get("start")),
                 offset,
                 playbook=playbook_from_path(play.get("path")),
                 started_at=start,
