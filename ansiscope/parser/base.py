@@ -356,7 +356,7 @@ class Emitter:
             run.task_failures[task_id] += 1
         elif status is Status.IGNORED or status is Status.RESCUED:
             run.explicit[(host, status)] += 1
-        when = ended_at or started_at
+        when = ended_at or started_at  # touch(), inlined: this runs once per host result
         if when is not None and (run.last_time is None or when > run.last_time):
             run.last_time = when
         event = HostResult(

@@ -48,7 +48,7 @@ class JsonDocParser:
         self.emit = Emitter(source, self.format)
         self.last_end: datetime | None = None
 
-    def iter_events(self, stream: BinaryIO, source: str | None = None) -> Iterator[Event]:
+    def iter_events(self, stream: BinaryIO) -> Iterator[Event]:
         """Yield events while the document streams in; a broken document is rejected
         at the byte where it broke, after everything before it."""
         reader = _CountingReader(stream)

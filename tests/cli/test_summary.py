@@ -125,6 +125,8 @@ def test_stdin_jsonl(capsys) -> None:
 
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_no_log_canary_never_leaves(capsys, tmp_path: Path, path: Path) -> None:
+    # the canary is in the no_log task's arguments of the playbook that made every sample
+    assert CANARY in (SAMPLES / "playbooks/site.yml").read_text()
     parsed = run_cli(capsys, "parse", str(path))
     summary = run_cli(
         capsys,
@@ -147,34 +149,39 @@ def test_no_log_canary_never_leaves(capsys, tmp_path: Path, path: Path) -> None:
         assert CANARY not in text
 
 
-def test_no_log_result_content_is_never_printed(capsys, tmp_path: Path) -> None:
-    # Even if a callback let a no_log result's values through, nothing of it is output.
+def _failed_result_line(host_result: dict) -> str:
+    """One jsonl ``v2_runner_on_failed`` line for host h1 with the given result."""
     task = {
         "id": "aaaa-bbbb-cccc-dddd-000000000002",
-        "name": "secret",
+        "name": "t",
         "duration": {"start": "2026-01-01T00:00:00Z"},
     }
-    leaky = {
+    line = {
         "_event": "v2_runner_on_failed",
         "_timestamp": "2026-01-01T00:00:01Z",
-        "hosts": {
-            "h1": {
-                "_ansible_no_log": True,
-                "failed": True,
-                "msg": CANARY,
-                "stderr": CANARY,
-                "invocation": {"module_args": {"password": CANARY}},
-            }
-        },
+        "hosts": {"h1": {"failed": True, **host_result}},
         "task": task,
     }
+    return json.dumps(line) + "\n"
+
+
+def test_no_log_result_content_is_never_printed(capsys, tmp_path: Path) -> None:
+    # Even if a callback let a no_log result's values through, nothing of it is output.
+    leaky = _failed_result_line(
+        {
+            "_ansible_no_log": True,
+            "msg": CANARY,
+            "stderr": CANARY,
+            "invocation": {"module_args": {"password": CANARY}},
+        }
+    )
     stats = {
         "_event": "v2_playbook_on_stats",
         "_timestamp": "2026-01-01T00:00:02Z",
         "stats": {"h1": {"failures": 1}},
     }
     path = tmp_path / "leak.jsonl"
-    path.write_text(json.dumps(leaky) + "\n" + json.dumps(stats) + "\n")
+    path.write_text(leaky + json.dumps(stats) + "\n")
     outputs = [
         run_cli(capsys, "parse", str(path)),
         run_cli(capsys, "summary", str(path), "--json", "-"),
@@ -185,24 +192,10 @@ def test_no_log_result_content_is_never_printed(capsys, tmp_path: Path) -> None:
 
 
 def test_secrets_in_messages_are_redacted(capsys, tmp_path: Path) -> None:
-    task = {
-        "id": "aaaa-bbbb-cccc-dddd-000000000003",
-        "name": "t",
-        "duration": {"start": "2026-01-01T00:00:00Z"},
-    }
-    line = {
-        "_event": "v2_runner_on_failed",
-        "_timestamp": "2026-01-01T00:00:01Z",
-        "task": task,
-        "hosts": {
-            "h1": {
-                "failed": True,
-                "msg": "login failed: password=hunter2 url https://u:pw@x.example/",
-            }
-        },
-    }
     path = tmp_path / "secret.jsonl"
-    path.write_text(json.dumps(line) + "\n")
+    path.write_text(
+        _failed_result_line({"msg": "login failed: password=hunter2 url https://u:pw@x.example/"})
+    )
     result = run_cli(capsys, "summary", str(path), "--json", "-")
     assert "hunter2" not in result.out and ":pw@" not in result.out
     assert "password=********" in result.out
