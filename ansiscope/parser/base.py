@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, BinaryIO, Protocol
+from typing import BinaryIO, Protocol
 
 from ansiscope.parser.events import (
     Clock,
@@ -35,6 +35,7 @@ from ansiscope.parser.events import (
 )
 
 MAX_LINE = 128 * 1024 * 1024  # longer lines are rejected, not loaded
+BATCH = 256  # lines per parser call when reading a file
 SNIPPET = 120  # bytes of a rejected line kept for the quarantine
 
 
@@ -61,6 +62,16 @@ class LineParser:
         """Consume one line (with its newline, if any) that starts at ``offset``."""
         raise NotImplementedError
 
+    def feed_batch(self, lines: list[bytes], offset: int, line_no: int) -> list[Event]:
+        """Consume consecutive lines, the first at ``offset``/``line_no``."""
+        out: list[Event] = []
+        feed = self.feed
+        for line in lines:
+            out += feed(line, offset, line_no)
+            offset += len(line)
+            line_no += 1
+        return out
+
     def finish(self, offset: int) -> list[Event]:
         """End of input at ``offset``: close whatever is still open."""
         return self.emit.finish(offset)
@@ -71,20 +82,42 @@ class LineParser:
 
 
 def iter_line_events(parser: LineParser, stream: BinaryIO) -> Iterator[Event]:
-    """Drive a ``LineParser`` over a whole stream."""
-    offset = 0
-    feed = parser.feed
-    for line_no, line in enumerate(iter_lines(stream), start=1):
+    """Drive a ``LineParser`` over a whole stream.
+
+    Lines of a file go to the parser in batches (fewer calls per line); a pipe's
+    lines go one by one so that a live reader sees each event as it arrives.
+    """
+    batch_size = BATCH if _seekable(stream) else 1
+    offset, line_no = 0, 1
+    batch: list[bytes] = []
+    batch_bytes = 0
+    for line in iter_lines(stream):
+        if line is not None:
+            batch.append(line)
+            batch_bytes += len(line)
+            if len(batch) < batch_size:
+                continue
+        if batch:
+            yield from parser.feed_batch(batch, offset, line_no)
+            offset += batch_bytes
+            line_no += len(batch)
+            batch, batch_bytes = [], 0
         if line is None:  # an oversized line: skipped, reported
             parser.reject(offset, line_no, f"line longer than {MAX_LINE} bytes, skipped", b"")
             offset = stream_tell(stream, offset)
+            line_no += 1
             yield from parser.emit.drain()
-            continue
-        events = feed(line, offset, line_no)
-        if events:
-            yield from events
-        offset += len(line)
+    if batch:
+        yield from parser.feed_batch(batch, offset, line_no)
+        offset += batch_bytes
     yield from parser.finish(offset)
+
+
+def _seekable(stream: BinaryIO) -> bool:
+    try:
+        return stream.seekable()
+    except (OSError, ValueError):
+        return False
 
 
 def stream_tell(stream: BinaryIO, fallback: int) -> int:
@@ -327,28 +360,19 @@ class Emitter:
         )
         return True
 
-    def result(
-        self,
-        offset: int,
-        play_id: str,
-        task_id: str,
-        task_name: str,
-        host: str,
-        started_at: datetime | None,
-        ended_at: datetime | None,
-        duration_s: float | None,
-        fields: dict[str, Any],
-    ) -> HostResult:
-        """Emit one host result; ``fields`` are the other ``HostResult`` fields."""
+    def add_result(self, event: HostResult) -> HostResult:
+        """Emit one host result (built by ``results.host_result``) in the current run."""
         run = self.run or self._require_run()
-        seq = run.seq
+        event.run_id = run.run_id
+        event.seq = seq = run.seq
         run.seq += 1
+        task_id, host = event.task_id, event.host
         if run.awaiting_next:
             waiting = run.awaiting_next.pop(host, None)
             if waiting is not None and waiting.next_task is None:
                 waiting.next_task = task_id
         run.task_results[task_id] += 1
-        status = fields["status"]
+        status = event.status
         if status is Status.FAILED:
             failure = _Failure(seq, task_id, host)
             run.failures.append(failure)
@@ -356,22 +380,9 @@ class Emitter:
             run.task_failures[task_id] += 1
         elif status is Status.IGNORED or status is Status.RESCUED:
             run.explicit[(host, status)] += 1
-        when = ended_at or started_at  # touch(), inlined: this runs once per host result
+        when = event.ended_at or event.started_at  # touch(), inlined: once per host result
         if when is not None and (run.last_time is None or when > run.last_time):
             run.last_time = when
-        event = HostResult(
-            run_id=run.run_id,
-            seq=seq,
-            offset=offset,
-            play_id=play_id,
-            task_id=task_id,
-            task_name=task_name,
-            host=host,
-            started_at=started_at,
-            ended_at=ended_at,
-            duration_s=duration_s,
-            **fields,
-        )
         self.out.append(event)
         return event
 

@@ -18,7 +18,7 @@ import ijson
 from ansiscope.parser.base import Emitter, as_stream, playbook_from_path, seconds_between, stable_id
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, TaskTiming
 from ansiscope.parser.jsonl import id_prefix
-from ansiscope.parser.results import parse_time, result_fields
+from ansiscope.parser.results import host_result, parse_time, result_doc
 
 PLAY = "plays.item.play"
 TASK = "plays.item.tasks.item"
@@ -103,16 +103,19 @@ class JsonDocParser:
         exact = len(hosts) == 1
         for host, result in hosts.items():
             data = _dict(result)
-            self.emit.result(
-                offset,
-                self.emit.current_play(),
-                task_id,
-                name,
-                str(host),
-                start,
-                end if exact else None,
-                seconds_between(start, end) if exact else None,
-                result_fields(data, _status(data)),
+            self.emit.add_result(
+                host_result(
+                    result_doc(data),
+                    _status(data),
+                    offset,
+                    self.emit.current_play(),
+                    task_id,
+                    name,
+                    str(host),
+                    start,
+                    end if exact else None,
+                    seconds_between(start, end) if exact else None,
+                )
             )
         if not exact and start is not None and end is not None:
             self.emit.add(

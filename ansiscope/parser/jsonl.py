@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-import orjson
+import msgspec
 
 from ansiscope.parser.base import (
     MAX_LINE,
@@ -23,7 +23,7 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
-from ansiscope.parser.results import parse_time, result_fields
+from ansiscope.parser.results import ResultDoc, host_result, parse_time, result_doc
 
 RESULT_EVENTS = {
     "v2_runner_on_ok": Status.OK,
@@ -36,6 +36,64 @@ TASK_EVENTS = {
     "v2_playbook_on_handler_task_start": True,
     "v2_runner_on_start": False,  # strategy free: one per host and task
 }
+
+
+class DurationDoc(msgspec.Struct):
+    start: Any = None
+    end: Any = None
+
+
+class TaskDoc(msgspec.Struct):
+    id: Any = None
+    name: Any = None
+    path: Any = None
+    duration: DurationDoc | None = None
+
+
+class LineDoc(msgspec.Struct):
+    """One callback line, decoded straight into what the parser uses (typed decoding
+    skips module output without building it: faster than ``orjson.loads``)."""
+
+    event: str | None = msgspec.field(default=None, name="_event")
+    timestamp: Any = msgspec.field(default=None, name="_timestamp")
+    hosts: dict[str, ResultDoc] | None = None
+    task: TaskDoc | None = None
+    play: Any = None
+    stats: Any = None
+
+
+_decode = msgspec.json.Decoder(LineDoc).decode
+NO_TASK = TaskDoc()
+NO_DURATION = DurationDoc()
+
+
+def line_doc(data: Any) -> LineDoc | None:
+    """A decoded line of unusual shape (a host result that is not an object, ...)
+    as a ``LineDoc``, keeping every part that makes sense; ``None`` if nothing does."""
+    if not isinstance(data, dict):
+        return None
+    hosts = data.get("hosts")
+    task = data.get("task")
+    duration = task.get("duration") if isinstance(task, dict) else None
+    return LineDoc(
+        event=data.get("_event"),
+        timestamp=data.get("_timestamp"),
+        hosts={str(h): result_doc(r) for h, r in hosts.items()}
+        if isinstance(hosts, dict)
+        else None,
+        task=TaskDoc(
+            id=task.get("id"),
+            name=task.get("name"),
+            path=task.get("path"),
+            duration=DurationDoc(duration.get("start"), duration.get("end"))
+            if isinstance(duration, dict)
+            else None,
+        )
+        if isinstance(task, dict)
+        else None,
+        play=data.get("play"),
+        stats=data.get("stats"),
+    )
 
 
 def id_prefix(ansible_id: str) -> str:
@@ -58,21 +116,48 @@ class JsonlParser(LineParser):
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one line."""
-        if self._pretty is not None:
-            return self._feed_pretty(line, offset, line_no)
-        if line[:1] == b"{" and line[1:2] not in (b"\n", b"\r", b""):
-            self._parse_object(line, offset, line_no)  # the common case: one object per line
-            return self.emit.drain()
-        stripped = line.strip()
-        if not stripped:
-            return self.emit.drain()
-        if stripped == b"{":
-            self._pretty, self._pretty_start = [line], (offset, line_no)
-            return self.emit.drain()
-        self._parse_object(stripped, offset, line_no)
+        self._feed(line, offset, line_no)
         return self.emit.drain()
 
-    def _feed_pretty(self, line: bytes, offset: int, line_no: int) -> list[Event]:
+    def _feed(self, line: bytes, offset: int, line_no: int) -> None:
+        if self._pretty is not None:
+            self._feed_pretty(line, offset, line_no)
+        elif line[:1] == b"{" and line[1:2] not in (b"\n", b"\r", b""):
+            self._parse_object(line, offset, line_no)  # the common case: one object per line
+        else:
+            stripped = line.strip()
+            if stripped == b"{":
+                self._pretty, self._pretty_start = [line], (offset, line_no)
+            elif stripped:
+                self._parse_object(stripped, offset, line_no)
+
+    def feed_batch(self, lines: list[bytes], offset: int, line_no: int) -> list[Event]:
+        """Consume consecutive lines; host results (most lines) take a short path."""
+        decode = _decode
+        result = self._result
+        for line in lines:
+            if self._pretty is None and line[:1] == b"{" and line[1:2] not in (b"\n", b"\r", b""):
+                try:
+                    doc = decode(line)
+                except (msgspec.DecodeError, UnicodeDecodeError):  # the full path decides
+                    doc = None
+                if doc is not None:
+                    status = RESULT_EVENTS.get(doc.event)  # type: ignore[arg-type]
+                    if status is not None:
+                        result(doc, status, offset)
+                    elif doc.event is None:
+                        self.reject(offset, line_no, "JSON without an '_event' key", line)
+                    else:
+                        self._dispatch(doc, offset)
+                    offset += len(line)
+                    line_no += 1
+                    continue
+            self._feed(line, offset, line_no)
+            offset += len(line)
+            line_no += 1
+        return self.emit.drain()
+
+    def _feed_pretty(self, line: bytes, offset: int, line_no: int) -> None:
         assert self._pretty is not None
         self._pretty.append(line)
         if line.rstrip() == b"}":
@@ -82,7 +167,6 @@ class JsonlParser(LineParser):
         elif sum(len(p) for p in self._pretty) > MAX_LINE:
             self._pretty = None
             self.reject(self._pretty_start[0], self._pretty_start[1], "object too large", line)
-        return self.emit.drain()
 
     def finish(self, offset: int) -> list[Event]:
         """End of input; a half-written object is rejected."""
@@ -94,45 +178,51 @@ class JsonlParser(LineParser):
 
     def _parse_object(self, raw: bytes, offset: int, line_no: int) -> None:
         try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raw = raw.strip()
-            text = raw[:40]
-            if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")):
-                msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
-                self.emit.add(Warning, offset, message=msg)
-                return
-            reason = "not JSON" if not text.startswith(b"{") else f"malformed JSON: {exc}"
-            self.reject(offset, line_no, reason, raw)
+            try:
+                doc: LineDoc | None = _decode(raw)
+            except msgspec.ValidationError:  # an odd shape (or bad JSON further on)
+                doc = line_doc(msgspec.json.decode(raw))
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # bad UTF-8 in a key
+            self._not_json(raw, offset, line_no, exc)
             return
-        if data.__class__ is not dict or data.get("_event").__class__ is not str:
+        if doc is None or doc.event.__class__ is not str:
             self.reject(offset, line_no, "JSON without an '_event' key", raw)
             return
-        self._dispatch(data, offset, line_no)
+        self._dispatch(doc, offset)
 
-    def _dispatch(self, data: dict[str, Any], offset: int, line_no: int) -> None:
-        event = data["_event"]
-        status = RESULT_EVENTS.get(event)
+    def _not_json(self, raw: bytes, offset: int, line_no: int, exc: Exception) -> None:
+        raw = raw.strip()
+        text = raw[:40]
+        if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")):
+            msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
+            self.emit.add(Warning, offset, message=msg)
+            return
+        reason = "not JSON" if not text.startswith(b"{") else f"malformed JSON: {exc}"
+        self.reject(offset, line_no, reason, raw)
+
+    def _dispatch(self, doc: LineDoc, offset: int) -> None:
+        event = doc.event
+        status = RESULT_EVENTS.get(event)  # type: ignore[arg-type]
         if status is not None:
-            self._result(data, status, offset)
+            self._result(doc, status, offset)
         elif event in TASK_EVENTS:
-            task = _dict(data.get("task"))
-            self._ensure_run(str(task.get("id", "")), data, offset)
-            handler = TASK_EVENTS[event] or str(task.get("id")) in self._handlers
+            task = doc.task or NO_TASK
+            self._ensure_run(str(task.id or ""), doc.timestamp, offset)
+            handler = TASK_EVENTS[event] or str(task.id) in self._handlers
             if TASK_EVENTS[event]:
-                self._handlers.add(str(task.get("id")))
+                self._handlers.add(str(task.id))
             self._task(task, offset, handler)
             self._last = None
         elif event == "v2_playbook_on_play_start":
-            play = _dict(data.get("play"))
+            play = _dict(doc.play)
             play_id = str(play.get("id", ""))
-            self._ensure_run(play_id, data, offset, new_play_path=play.get("path"))
+            self._ensure_run(play_id, doc.timestamp, offset, new_play_path=play.get("path"))
             start = parse_time(_dict(play.get("duration")).get("start"))
             self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
             self._last = None
         elif event == "v2_playbook_on_stats":
-            stats = _dict(data.get("stats"))
-            at = parse_time(data.get("_timestamp"))
+            stats = _dict(doc.stats)
+            at = parse_time(doc.timestamp)
             if self.emit.run is None:
                 self.emit.start_run(
                     stable_id(self.source, offset), offset, playbook=None, started_at=at
@@ -142,40 +232,37 @@ class JsonlParser(LineParser):
             self._prefix = None
 
     def _ensure_run(
-        self, ansible_id: str, data: dict[str, Any], offset: int, new_play_path: Any = None
+        self, ansible_id: str, timestamp: Any, offset: int, new_play_path: Any = None
     ) -> None:
         prefix = id_prefix(ansible_id)
         if self.emit.run is not None and prefix == self._prefix:
             return
-        at = parse_time(data.get("_timestamp"))
+        at = parse_time(timestamp)
         self._prefix = prefix
         self._handlers.clear()
         path = new_play_path if isinstance(new_play_path, str) else None
         self.emit.start_run(
-            stable_id("ansible", prefix, data.get("_timestamp")),
+            stable_id("ansible", prefix, timestamp),
             offset,
             playbook=playbook_from_path(path),
             started_at=at,
         )
 
-    def _task(self, task: dict[str, Any], offset: int, handler: bool) -> None:
-        start = parse_time(_dict(task.get("duration")).get("start"))
+    def _task(self, task: TaskDoc, offset: int, handler: bool) -> None:
+        start = parse_time((task.duration or NO_DURATION).start)
         self.emit.task(
             offset,
-            str(task.get("id", "")),
-            str(task.get("name", "")),
-            path=task.get("path") if isinstance(task.get("path"), str) else None,
+            str(task.id or ""),
+            str(task.name or ""),
+            path=task.path if isinstance(task.path, str) else None,
             handler=handler,
             at=start,
         )
 
-    def _result(self, data: dict[str, Any], status: Status, offset: int) -> None:
-        hosts = data.get("hosts")
-        task = data.get("task")
-        if not isinstance(task, dict) or not isinstance(hosts, dict):
-            task, hosts = _dict(task), _dict(hosts)
-        task_id = str(task.get("id", ""))
-        duration = task.get("duration") or {}
+    def _result(self, doc: LineDoc, status: Status, offset: int) -> None:
+        task = doc.task or NO_TASK
+        task_id = task.id if task.id.__class__ is str else str(task.id or "")
+        duration = task.duration or NO_DURATION
         last = self._last
         if last is None or last[0] != task_id or self.emit.run is None:
             # first result of this task: check the run, announce the task (results of
@@ -185,26 +272,25 @@ class JsonlParser(LineParser):
                 or self.emit.run is None
                 or not task_id.startswith(self._prefix)
             ):
-                self._ensure_run(task_id, data, offset)
+                self._ensure_run(task_id, doc.timestamp, offset)
             self._task(task, offset, task_id in self._handlers)
             last = self._last = (
                 task_id,
-                str(task.get("name", "")),
+                str(task.name or ""),
                 self.emit.current_play(),
-                duration.get("start"),
-                parse_time(duration.get("start")),
+                duration.start,
+                parse_time(duration.start),
             )
         _, name, play_id, raw_start, start = last
-        if duration.get("start") != raw_start:  # strategy free: a start per host
-            start = parse_time(duration.get("start"))
-        end = parse_time(duration.get("end")) or parse_time(data.get("_timestamp"))
+        if duration.start != raw_start:  # strategy free: a start per host
+            start = parse_time(duration.start)
+        end = parse_time(duration.end) or parse_time(doc.timestamp)
         elapsed = (end - start).total_seconds() if start and end else None
         if elapsed is not None and elapsed < 0:
             elapsed = 0.0
-        result = self.emit.result
-        for host, res in hosts.items():
-            fields = result_fields(res if res.__class__ is dict else {}, status)
-            result(offset, play_id, task_id, name, str(host), start, end, elapsed, fields)
+        add = self.emit.add_result
+        for host, res in (doc.hosts or {}).items():
+            add(host_result(res, status, offset, play_id, task_id, name, host, start, end, elapsed))
 
 
 def _dict(value: Any) -> dict[str, Any]:

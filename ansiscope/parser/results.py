@@ -4,45 +4,97 @@ into the fields of a ``HostResult``. Shared by the JSON-based formats."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
-from ansiscope.parser.events import Status
+import msgspec
+
+from ansiscope.parser.events import HostResult, Status
 
 MAX_MSG = 1000
 CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified"
 
 
+class Item(msgspec.Struct):
+    """One loop item of a result (only what the roll-up needs)."""
+
+    failed: Any = None
+    changed: Any = None
+
+
+class ResultDoc(msgspec.Struct):
+    """The parts of a module result the model uses; decoding skips everything else
+    (stdout, invocation, ...) without building it, which is what makes jsonl fast."""
+
+    changed: Any = None
+    action: Any = None
+    rc: Any = None
+    attempts: Any = None
+    delta: Any = None
+    msg: Any = None
+    stderr: Any = None
+    reason: Any = None
+    skip_reason: Any = None
+    results: list[Item] | None = None
+    censored: Any = None
+    no_log: Any = msgspec.field(default=None, name="_ansible_no_log")
+    delegated: Any = msgspec.field(default=None, name="_ansible_delegated_vars")
+
+
+def result_doc(value: Any) -> ResultDoc:
+    """A result dict (runner, json callback) as a ``ResultDoc``; odd shapes are tolerated."""
+    if not isinstance(value, dict):
+        return ResultDoc()
+    try:
+        return msgspec.convert(value, ResultDoc)
+    except msgspec.ValidationError:
+        items = value.get("results")
+        clean = {k: v for k, v in value.items() if isinstance(k, str) and k != "results"}
+        if isinstance(items, list):
+            clean["results"] = [i for i in items if isinstance(i, dict)]
+        return msgspec.convert(clean, ResultDoc)
+
+
+_TIMES: dict[str, datetime | None] = {}  # a task's start repeats on every host's result
+
+
 def parse_time(value: Any) -> datetime | None:
     """An Ansible timestamp (``...Z``, ``+00:00`` or naive UTC) as an aware UTC datetime."""
-    if not isinstance(value, str) or not value:
+    if value.__class__ is not str:
         return None
-    return _parse_time(value)
-
-
-@lru_cache(maxsize=4096)  # a task's start repeats on every host's result
-def _parse_time(value: str) -> datetime | None:
+    parsed = _TIMES.get(value, False)
+    if parsed is not False:
+        return parsed  # type: ignore[return-value]
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+        parsed = None
+    else:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if len(_TIMES) >= 4096:
+        _TIMES.clear()
+    _TIMES[value] = parsed
+    return parsed
 
 
-@lru_cache(maxsize=4096)
-def _delta(value: str) -> float | None:
-    try:
-        hours, minutes, seconds = value.split(":")
-        return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-    except ValueError:
-        return None
+_DELTAS: dict[str, float | None] = {}
 
 
 def parse_delta(value: Any) -> float | None:
     """A module ``delta`` such as ``0:00:01.250000`` in seconds."""
-    return _delta(value) if isinstance(value, str) else None
+    if value.__class__ is not str:
+        return None
+    seconds = _DELTAS.get(value, -1.0)
+    if seconds != -1.0:
+        return seconds
+    try:
+        hours, minutes, rest = value.split(":")
+        seconds = int(hours) * 3600 + int(minutes) * 60 + float(rest)
+    except ValueError:
+        seconds = None
+    if len(_DELTAS) > 4096:
+        _DELTAS.clear()
+    _DELTAS[value] = seconds
+    return seconds
 
 
 def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
@@ -55,49 +107,76 @@ def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
     return text
 
 
-def result_fields(result: dict[str, Any], status: Status) -> dict[str, Any]:
-    """The ``HostResult`` fields a result dict tells (status, items, rc, msg, …).
+def host_result(
+    result: ResultDoc,
+    status: Status,
+    offset: int,
+    play_id: str,
+    task_id: str,
+    task_name: str,
+    host: str,
+    started_at: datetime | None,
+    ended_at: datetime | None,
+    duration_s: float | None,
+) -> HostResult:
+    """A ``HostResult`` from a module result; ``Emitter.add_result`` gives it its run.
 
     Never copies ``invocation``/module args or stdout of a ``no_log`` result: those
     fields are not part of the model at all.
     """
-    get = result.get
-    no_log = bool(get("_ansible_no_log")) or "censored" in result
-    changed = bool(get("changed"))
-    items = get("results")
+    no_log = bool(result.no_log) or result.censored is not None
+    changed = bool(result.changed)
+    items = result.results
     items_total = items_failed = 0
-    if items.__class__ is list:
+    if items is not None:
         items_total = len(items)
-        items_failed = sum(1 for i in items if isinstance(i, dict) and i.get("failed"))
-        changed = changed or any(isinstance(i, dict) and i.get("changed") for i in items)
+        items_failed = sum(1 for i in items if i.failed)
+        changed = changed or any(i.changed for i in items)
     if changed and status is Status.OK:
         status = Status.CHANGED
-    rc = get("rc")
-    attempts = get("attempts")
-    delegated = get("_ansible_delegated_vars")
-    action = get("action")
-    delta = get("delta")
-    return {
-        "status": status,
-        "changed": changed,
-        "action": action if action.__class__ is str else None,
-        "items_total": items_total,
-        "items_failed": items_failed,
-        "attempts": attempts if attempts.__class__ is int and attempts > 0 else 1,
-        "rc": rc if rc.__class__ is int else None,
-        "delta_s": None if delta is None else parse_delta(delta),
-        "msg": None if no_log else _message(result, status),
-        "delegated_to": _delegated_host(delegated) if delegated else None,
-        "no_log": no_log,
-    }
+    rc = result.rc
+    attempts = result.attempts
+    delegated = result.delegated
+    action = result.action
+    delta = result.delta
+    msg = result.msg
+    if no_log:
+        msg = None
+    elif msg or status is not Status.OK:  # an ok result's empty msg is the common case
+        msg = _message(result, status)
+    else:
+        msg = None
+    return HostResult(  # by position, in field order (see HostResult)
+        play_id,
+        task_id,
+        task_name,
+        host,
+        status,
+        changed,
+        started_at,
+        ended_at,
+        duration_s,
+        action if action.__class__ is str else None,
+        items_total,
+        items_failed,
+        attempts if attempts.__class__ is int and attempts > 0 else 1,
+        rc if rc.__class__ is int else None,
+        None if delta is None else parse_delta(delta),
+        msg,
+        _delegated_host(delegated) if delegated else None,
+        no_log,
+        run_id="",
+        seq=-1,
+        offset=offset,
+    )
 
 
-def _message(result: dict[str, Any], status: Status) -> str | None:
-    msg = result.get("msg")
+def _message(result: ResultDoc, status: Status) -> str | None:
+    msg = result.msg
     if status in (Status.FAILED, Status.UNREACHABLE) and not msg:
-        msg = result.get("stderr") or result.get("reason")
+        msg = result.stderr or result.reason
     if not msg and status is Status.SKIPPED:
-        msg = result.get("skip_reason")
+        msg = result.skip_reason
     return short_text(msg)
 
 

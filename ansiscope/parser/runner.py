@@ -19,7 +19,7 @@ import orjson
 from ansiscope.errors import ParseError
 from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
 from ansiscope.parser.events import Event, HostStats, Include, LogFormat, Status, Warning
-from ansiscope.parser.results import parse_time, result_fields
+from ansiscope.parser.results import host_result, parse_time, result_doc
 
 RESULT_EVENTS = {
     "runner_on_ok": Status.OK,
@@ -132,15 +132,10 @@ class RunnerParser(LineParser):
             handler=False,
             at=at,
         )
-        fields = result_fields(_dict(ed.get("res")), status)
-        if fields["no_log"] and status is Status.OK and stdout.lstrip().startswith("changed"):
-            fields["status"], fields["changed"] = Status.CHANGED, True  # res is censored whole
-        if status is Status.FAILED and ed.get("ignore_errors"):
-            fields["status"] = Status.IGNORED
-        if fields["action"] is None and isinstance(ed.get("task_action"), str):
-            fields["action"] = ed["task_action"]
         duration = ed.get("duration")
-        self.emit.result(
+        result = host_result(
+            result_doc(ed.get("res")),
+            status,
             offset,
             self.emit.current_play(),
             task_id,
@@ -149,8 +144,14 @@ class RunnerParser(LineParser):
             parse_time(ed.get("start")),
             parse_time(ed.get("end")) or at,
             float(duration) if isinstance(duration, (int, float)) else None,
-            fields,
         )
+        if result.no_log and status is Status.OK and stdout.lstrip().startswith("changed"):
+            result.status, result.changed = Status.CHANGED, True  # res is censored whole
+        if status is Status.FAILED and ed.get("ignore_errors"):
+            result.status = Status.IGNORED
+        if result.action is None and isinstance(ed.get("task_action"), str):
+            result.action = ed["task_action"]
+        self.emit.add_result(result)
 
     def _stats(self, ed: dict[str, Any], offset: int, at: Any) -> None:
         hosts: dict[str, dict[str, int]] = {}

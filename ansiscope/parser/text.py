@@ -41,7 +41,7 @@ from ansiscope.parser.events import (
     Warning,
     run_status_from_stats,
 )
-from ansiscope.parser.results import parse_time, result_fields, short_text
+from ansiscope.parser.results import host_result, parse_time, result_doc, short_text
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 BANNER = re.compile(r"^(PLAY|TASK|RUNNING HANDLER) \[(.*)\]( \*+| =>.*)?\s*$")
@@ -354,17 +354,9 @@ class TextParser(LineParser):
         for host, record in hosts.items():
             status = record.status or Status.OK
             data = record.data
-            fields = result_fields(data, status)
-            fields["changed"] = fields["changed"] or record.changed
-            if fields["status"] is Status.OK and fields["changed"]:
-                fields["status"] = Status.CHANGED
-            if record.items:
-                fields["items_total"], fields["items_failed"] = record.items, record.failed_items
-            fields["attempts"] = max(record.attempts, fields["attempts"])
-            fields["delegated_to"] = record.delegated
-            if fields["msg"] is None and status in (Status.FAILED, Status.UNREACHABLE):
-                fields["msg"] = short_text(data.get("msg"))
-            self.emit.result(
+            result = host_result(
+                result_doc(data),
+                status,
                 offset,
                 self.emit.current_play(),
                 task["id"],
@@ -373,8 +365,17 @@ class TextParser(LineParser):
                 start,
                 record.ended,
                 seconds_between(start, record.ended),
-                fields,
             )
+            result.changed = result.changed or record.changed
+            if result.status is Status.OK and result.changed:
+                result.status = Status.CHANGED
+            if record.items:
+                result.items_total, result.items_failed = record.items, record.failed_items
+            result.attempts = max(record.attempts, result.attempts)
+            result.delegated_to = record.delegated
+            if result.msg is None and status in (Status.FAILED, Status.UNREACHABLE):
+                result.msg = short_text(data.get("msg"))
+            self.emit.add_result(result)
 
     # -- timing ----------------------------------------------------------------------
     def _profile(self, match: re.Match[str], text: str, offset: int) -> None:
