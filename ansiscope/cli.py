@@ -206,3 +206,5 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+from ansiscope import cli_store  # noqa: E402,F401  (registers the store commands)

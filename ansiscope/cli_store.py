@@ -1,0 +1,256 @@
+"""CLI commands on the store: ``ingest``, ``watch``, ``runs``, ``prune``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ansiscope.cli import cli, format_option
+from ansiscope.errors import AnsiscopeError, ParseError, UsageError
+from ansiscope.exporters.summary import fmt_seconds
+from ansiscope.ingest import retention
+from ansiscope.ingest.ingester import Ingester, discover
+from ansiscope.ingest.labels import run_labels
+from ansiscope.ingest.queries import list_runs
+from ansiscope.ingest.schema import connect, default_db
+from ansiscope.ingest.stdin import ingest_stdin
+from ansiscope.ingest.watch import Watcher
+from ansiscope.parser.events import LogFormat, RunStatus
+
+db_option = click.option(
+    "--db",
+    default=default_db,
+    show_default="$ANSISCOPE_DB or ./ansiscope.duckdb",
+    help="The DuckDB store.",
+)
+label_option = click.option(
+    "--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label the runs (repeatable)."
+)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@db_option
+@format_option
+@label_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def ingest(
+    paths: tuple[str, ...], db: str, fmt: str | None, labels: tuple[str, ...], quiet: bool
+) -> None:
+    """Store Ansible logs: files, folders (recursively), runner artifacts, - for stdin.
+
+    Re-ingesting changes nothing; a file that grew is continued where it stopped.
+    Exit status: 0 stored (or already stored), 2 nothing could be read.
+    """
+    err = Console(stderr=True, highlight=False)
+    con = connect(db)
+    ingester = Ingester(con, run_labels(labels))
+    forced = LogFormat(fmt) if fmt else None
+    problems: list[str] = []
+    unchanged = not_logs = 0
+    started = time.perf_counter()
+    if paths == ("-",):
+        ingest_stdin(ingester, sys.stdin.buffer, forced)
+        inputs: list[Path] = []
+    else:
+        inputs = _inputs(paths, problems)
+    named = {Path(p) for p in paths}
+    with Progress(
+        TextColumn("[bold]ingest"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("files · {task.fields[rate]} events/s · {task.fields[errors]} errors"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet or not inputs,
+        transient=True,
+    ) as progress:
+        task = progress.add_task("ingest", total=len(inputs), rate="0", errors=0)
+        for path in inputs:
+            try:
+                feed = ingester.track(path, forced, final=True)
+                if feed is None:
+                    unchanged += 1
+                else:
+                    ingester.pump(feed, final=True)
+                    ingester.finalize(feed)
+            except ParseError as exc:
+                if path in named:
+                    problems.append(str(exc))
+                else:
+                    not_logs += 1  # found in a folder: a playbook, a README, ...
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(
+                task,
+                advance=1,
+                rate=f"{ingester.totals.events / elapsed:,.0f}",
+                errors=len(problems) + ingester.totals.quarantined,
+            )
+    con.close()
+    for problem in problems[:20]:
+        click.echo(f"warning: {problem}", err=True)
+    if len(problems) > 20:
+        click.echo(f"warning: … and {len(problems) - 20} more", err=True)
+    t = ingester.totals
+    click.echo(
+        f"{db}: {t.runs_started} runs, {t.results:,} host results stored"
+        f"{f', {unchanged} files unchanged' if unchanged else ''}"
+        f"{f', {t.skipped_duplicate} runs already stored from another file' if t.skipped_duplicate else ''}; "
+        f"{t.quarantined} lines quarantined"
+        f"{f'; {len(problems)} inputs unreadable' if problems else ''}"
+        f"{f'; {not_logs} files in folders are not Ansible logs' if not_logs else ''}"
+        f" ({time.perf_counter() - started:.1f}s)"
+    )
+    if t.events == 0 and unchanged == 0 and t.skipped_duplicate == 0:
+        sys.exit(2)
+
+
+def _inputs(paths: tuple[str, ...], problems: list[str]) -> list[Path]:
+    inputs: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            problems.append(str(ParseError(raw, "no such file or folder")))
+            continue
+        inputs.extend(discover([path]))
+    return inputs
+
+
+@cli.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False))
+@db_option
+@label_option
+@click.option(
+    "--poll", is_flag=True, help="Poll instead of inotify (NFS and other network mounts)."
+)
+@click.option(
+    "--idle",
+    default=600.0,
+    show_default=True,
+    help="Seconds of silence before an open run counts as interrupted.",
+)
+@click.option(
+    "--rescan", default=2.0, show_default=True, help="Seconds between full folder rescans."
+)
+def watch(
+    folders: tuple[str, ...],
+    db: str,
+    labels: tuple[str, ...],
+    poll: bool,
+    idle: float,
+    rescan: float,
+) -> None:
+    """Follow FOLDERS and store new files, appended lines and runner events as they appear."""
+    roots = [Path(f) for f in folders]
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise UsageError(f"not a folder: {', '.join(missing)}")
+    con = connect(db)
+    ingester = Ingester(con, run_labels(labels))
+    watcher = Watcher(
+        ingester,
+        roots,
+        poll=poll,
+        idle_s=idle,
+        rescan_s=rescan,
+        report=lambda msg: click.echo(msg, err=True),
+    )
+
+    def _stop(signum: int, _frame: Any) -> None:
+        watcher.stop.set()
+        watcher.wake.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    click.echo(f"watching {', '.join(map(str, roots))} into {db} (Ctrl-C to stop)", err=True)
+    watcher.run()
+    con.close()
+    t = ingester.totals
+    click.echo(f"stopped: {t.runs_started} runs, {t.results:,} host results stored", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--playbook", help="Only this playbook (path, file name or stem).")
+@click.option("--status", type=click.Choice([s.value for s in RunStatus]))
+@click.option("--since", metavar="WHEN", help="Only runs started since: 2026-11-01, 7d, 12h.")
+@click.option("--limit", default=20, show_default=True)
+@click.option("--format", "out_fmt", type=click.Choice(["table", "json"]), default="table")
+def runs(
+    db: str, playbook: str | None, status: str | None, since: str | None, limit: int, out_fmt: str
+) -> None:
+    """List stored runs, newest first."""
+    con = connect(db, read_only=True)
+    try:
+        rows = list_runs(
+            con, playbook=playbook, status=status, since=retention.parse_since(since), limit=limit
+        )
+    finally:
+        con.close()
+    if out_fmt == "json":
+        sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
+        return
+    out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    if not rows:
+        out.print("no runs stored yet — try: ansiscope ingest sample_logs/")
+        return
+    table = Table(box=None, pad_edge=False)
+    for column in (
+        "run id",
+        "playbook",
+        "status",
+        "started (UTC)",
+        "duration",
+        "hosts",
+        "tasks",
+        "results",
+        "format",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column in ("hosts", "tasks", "results", "duration") else "left",
+        )
+    for r in rows:
+        table.add_row(
+            r["run_id"],
+            Path(r["playbook"] or "?").name,
+            r["status"],
+            (r["started_at"] or "")[:19].replace("T", " "),
+            fmt_seconds(r["duration_s"]),
+            str(r["hosts_total"]),
+            str(r["tasks_total"]),
+            str(r["results_total"]),
+            r["format"],
+        )
+    out.print(table)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--older-than",
+    required=True,
+    metavar="AGE",
+    help="Delete runs started before now minus AGE: 90d, 12h.",
+)
+@click.option("--no-compact", is_flag=True, help="Do not rewrite the file to give the space back.")
+def prune(db: str, older_than: str, no_compact: bool) -> None:
+    """Delete old runs and reclaim their space."""
+    cutoff = retention.parse_since(older_than)
+    assert cutoff is not None
+    if not Path(db).exists():
+        raise AnsiscopeError(f"{db}: no such store")
+    result = retention.prune(Path(db), cutoff, compact=not no_compact)
+    click.echo(
+        f"{db}: {result.runs} runs older than {cutoff:%Y-%m-%d %H:%M} UTC deleted; "
+        f"{result.size_before / 1e6:.1f} MB → {result.size_after / 1e6:.1f} MB"
+    )

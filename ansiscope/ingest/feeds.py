@@ -1,0 +1,204 @@
+"""Reading one input incrementally: a log file line by line, a JSON document once
+complete, or an ansible-runner folder event file by event file.
+
+A feed owns a live parser. Restarting replays the input up to the stored offset
+through a fresh parser (deterministic: same bytes, same events) and drops those
+events, which are stored already; only what follows is returned. Half-written last
+lines wait for their newline unless the input is final.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+from ansiscope.errors import ParseError
+from ansiscope.ingest.writer import FileRecord
+from ansiscope.parser import jsondoc, jsonl, runner, text
+from ansiscope.parser.base import BATCH, MAX_LINE, LineParser, iter_lines
+from ansiscope.parser.events import Event, LogFormat, Rejected
+
+FINGERPRINT_BYTES = 4096
+BATCH_EVENTS = 50_000  # events per store transaction while catching up
+
+LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
+    LogFormat.JSONL: jsonl.JsonlParser,
+    LogFormat.TEXT: text.TextParser,
+    LogFormat.RUNNER: runner.RunnerParser,
+}
+
+
+def fingerprint(path: Path, *, final: bool = False) -> str | None:
+    """sha1 of a file's first complete line (``None`` until it has one, unless
+    ``final``): the file's identity, which survives renames and tells a
+    truncated-and-rewritten file apart. Raises ``ParseError`` for an empty final file."""
+    if path.is_dir():
+        try:
+            files = runner.event_files(path)
+        except ParseError:
+            return None
+        return hashlib.sha1(f"runner:{files[0][1].name}".encode()).hexdigest()
+    with path.open("rb") as f:
+        head = f.read(FINGERPRINT_BYTES)
+    end = head.find(b"\n")
+    if end < 0:
+        if final and not head:
+            raise ParseError(str(path), "empty file, nothing to ingest")
+        return hashlib.sha1(head).hexdigest() if final or len(head) >= FINGERPRINT_BYTES else None
+    return hashlib.sha1(head[: end + 1]).hexdigest()
+
+
+class Feed:
+    """The interface every feed offers."""
+
+    def __init__(self, record: FileRecord) -> None:
+        self.record = record
+        self.path = Path(record.path)
+        self.skip_until = record.offset  # input before this is stored already
+
+    def size(self) -> int:
+        """How much input there is now (bytes, or the last event counter)."""
+        return self.path.stat().st_size
+
+    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
+        """Read what is new: (events to store, whether more input is waiting)."""
+        raise NotImplementedError
+
+    def finish(self) -> list[Event]:
+        """The input is over: close what is open (interrupted runs)."""
+        raise NotImplementedError
+
+
+class LineFeed(Feed):
+    """A jsonl, text or runner-events log, read as it grows."""
+
+    def __init__(self, record: FileRecord) -> None:
+        super().__init__(record)
+        self.parser = LINE_PARSERS[LogFormat(record.format)](record.source_name)
+        self.pos = 0
+        self.line_no = 1
+
+    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
+        out: list[Event] = []
+        limit = self.skip_until if self.pos < self.skip_until else None
+        with self.path.open("rb", buffering=1 << 20) as f:
+            f.seek(self.pos)
+            batch: list[bytes] = []
+            size = 0
+            for line in iter_lines(f):
+                if line is None:  # an oversized line
+                    out += self._feed(batch, size)
+                    batch, size = [], 0
+                    self.parser.reject(
+                        self.pos, self.line_no, f"line longer than {MAX_LINE} bytes, skipped", b""
+                    )
+                    end = f.tell()
+                    out += self._keep(self.parser.emit.drain(), end)
+                    self.pos, self.line_no = end, self.line_no + 1
+                    continue
+                if not line.endswith(b"\n") and not final:
+                    break  # half-written: wait for the newline
+                batch.append(line)
+                size += len(line)
+                if limit is not None and self.pos + size >= limit:
+                    out += self._feed(batch, size)
+                    return out, True  # replayed up to the stored offset
+                if len(batch) >= BATCH:
+                    out += self._feed(batch, size)
+                    batch, size = [], 0
+                    if len(out) >= BATCH_EVENTS:
+                        return out, True
+            out += self._feed(batch, size)
+        return out, False
+
+    def _feed(self, batch: list[bytes], size: int) -> list[Event]:
+        if not batch:
+            return []
+        events = self.parser.feed_batch(batch, self.pos, self.line_no)
+        self.pos += size
+        self.line_no += len(batch)
+        return self._keep(events, self.pos)
+
+    def _keep(self, events: list[Event], end: int) -> list[Event]:
+        if end <= self.skip_until:
+            return []
+        self.record.offset, self.record.lines = end, self.line_no - 1
+        return events
+
+    def finish(self) -> list[Event]:
+        return self.parser.finish(self.pos)
+
+
+class DocumentFeed(Feed):
+    """An ``ansible.posix.json`` document: written in one go when the playbook ends,
+    so it is read whole, once it parses completely (or when final)."""
+
+    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
+        size = self.size()
+        if size <= self.record.offset:
+            return [], False
+        with self.path.open("rb") as f:
+            events = list(jsondoc.iter_events(f, self.record.source_name))
+        truncated = any(isinstance(e, Rejected) and "truncated" in e.reason for e in events)
+        if truncated and not final:
+            return [], False  # still being written
+        self.record.offset, self.record.lines = size, 0
+        return events, False
+
+    def finish(self) -> list[Event]:
+        return []
+
+
+class RunnerDirFeed(Feed):
+    """An ansible-runner artifacts folder: job event files in counter order."""
+
+    def __init__(self, record: FileRecord) -> None:
+        super().__init__(record)
+        self.parser = runner.RunnerParser(record.source_name)
+        self.counter = 0
+
+    def size(self) -> int:
+        files = runner.event_files(self.path)
+        return files[-1][0]
+
+    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
+        out: list[Event] = []
+        try:
+            files = runner.event_files(self.path)
+        except ParseError:
+            return [], False
+        for counter, file in files:
+            if counter <= self.counter:
+                continue
+            if counter != self.counter + 1 and not final:
+                break  # a gap: that event file is still being written
+            try:
+                raw = file.read_bytes()
+                data = orjson.loads(raw)
+            except (OSError, orjson.JSONDecodeError) as exc:
+                if not final:
+                    break  # half-written: try again on the next poll
+                self.parser.reject(counter, None, f"{file.name}: unreadable job event: {exc}", b"")
+                events = self.parser.emit.drain()
+            else:
+                events = self.parser.feed_event(data, counter, None, raw)
+            self.counter = counter
+            if counter > self.skip_until:
+                self.record.offset = counter
+                out += events
+        return out, False
+
+    def finish(self) -> list[Event]:
+        return self.parser.finish(-1)
+
+
+def open_feed(record: FileRecord) -> Feed:
+    """The feed for a file record's format."""
+    if Path(record.path).is_dir():
+        return RunnerDirFeed(record)
+    if record.format == LogFormat.JSON:
+        return DocumentFeed(record)
+    return LineFeed(record)

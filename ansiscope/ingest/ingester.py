@@ -1,0 +1,202 @@
+"""Moving inputs into the store, exactly once: which file is which (identity across
+renames, truncations and restarts), and pumping each one's feed into the writer.
+
+Exactly-once: a file's stored offset and the events read up to it commit in one
+transaction (``Writer.commit``). After a crash or restart the file's feed replays
+the input up to that offset through a fresh, deterministic parser and drops what it
+produces; storing resumes with the first event after it. Nothing is stored twice,
+nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import duckdb
+
+from ansiscope.errors import ParseError
+from ansiscope.ingest.feeds import FINGERPRINT_BYTES, Feed, fingerprint, open_feed
+from ansiscope.ingest.writer import FileRecord, Writer, Written
+from ansiscope.parser import runner
+from ansiscope.parser.base import stable_id
+from ansiscope.parser.detect import Unknown, sniff
+from ansiscope.parser.events import Event, LogFormat
+
+SKIP_SUFFIXES = (".duckdb", ".wal", ".tmp", ".swp", ".gz", ".zip", ".db", ".parquet")
+
+
+def discover(roots: Iterable[Path]) -> Iterator[Path]:
+    """Inputs under ``roots``: files (recursively) and ansible-runner artifact folders."""
+    for root in roots:
+        if root.is_dir():
+            if runner.is_runner_dir(root):
+                yield root
+                continue
+            for child in sorted(root.iterdir()):
+                if child.name.startswith("."):
+                    continue
+                if child.is_dir():
+                    yield from discover([child])
+                elif child.is_file() and not child.name.endswith(SKIP_SUFFIXES):
+                    yield child
+        elif root.is_file():
+            yield root
+
+
+class Ingester:
+    """Tracks inputs and stores their events; shared by ``ingest`` and ``watch``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, labels: dict[str, str] | None = None):
+        self.writer = Writer(con, labels)
+        self.records = self.writer.file_records()
+        self.feeds: dict[str, Feed] = {}  # file_id -> live feed
+        self.last_growth: dict[str, float] = {}
+        self.totals = Written()
+        self.truncations = 0
+
+    # -- identity ---------------------------------------------------------------
+    def track(
+        self, path: Path, fmt: LogFormat | None = None, *, final: bool = False
+    ) -> Feed | None:
+        """The feed for ``path``: resumed, adopted after a rename, or new.
+
+        ``None`` while the file has no complete first line yet, or when it is stored
+        whole already. Raises ``ParseError``
+        for unreadable or unrecognisable input.
+        """
+        try:
+            fp = fingerprint(path, final=final)
+        except OSError as exc:
+            raise ParseError(str(path), f"cannot read: {exc.strerror or exc}") from None
+        if fp is None:
+            return None
+        key = str(path)
+        record = self._current(key, fp) or self._renamed(key, fp)
+        if record is None:
+            record = self._new_record(path, fp, fmt)
+        feed = self.feeds.get(record.file_id)
+        if feed is None:
+            feed = open_feed(record)
+            if record.state in ("done", "deleted"):
+                if feed.size() <= record.offset:
+                    return None  # stored whole already: nothing to do
+                # a finished input grew after all: store it again, whole
+                self.writer.forget_file(record.file_id)
+                record.offset, record.lines, record.state = 0, 0, "following"
+                feed = open_feed(record)
+            self.feeds[record.file_id] = feed
+            self.last_growth[record.file_id] = time.monotonic()
+        return feed
+
+    def _current(self, key: str, fp: str) -> FileRecord | None:
+        found = [r for r in self.records if r.path == key and r.fingerprint == fp]
+        found = [r for r in found if r.state != "truncated"]
+        return max(found, key=lambda r: r.generation) if found else None
+
+    def _renamed(self, key: str, fp: str) -> FileRecord | None:
+        """A known file moved here (rename rotation): follow it, keep its offset."""
+        for record in self.records:
+            if record.fingerprint != fp or record.path == key or record.state == "truncated":
+                continue
+            old = Path(record.path)
+            try:
+                still_there = old.exists() and fingerprint(old) == fp
+            except OSError:
+                still_there = False
+            if still_there:
+                continue  # a copy, not a move
+            record.path = key
+            feed = self.feeds.get(record.file_id)
+            if feed is not None:
+                feed.path = Path(key)
+            self.writer.save_file(record)
+            return record
+        return None
+
+    def _new_record(self, path: Path, fp: str, fmt: LogFormat | None) -> FileRecord:
+        key = str(path)
+        if fmt is None:
+            fmt = detect(path)
+        generation = 1 + max((r.generation for r in self.records if r.path == key), default=-1)
+        source_name = key if generation == 0 else f"{key}#{generation}"
+        record = FileRecord(
+            file_id=stable_id("file", key, fp, generation),
+            path=key,
+            source_name=source_name,
+            fingerprint=fp,
+            generation=generation,
+            format=str(fmt),
+        )
+        self.records.append(record)
+        return record
+
+    # -- moving data ------------------------------------------------------------
+    def pump(self, feed: Feed, *, final: bool = False) -> Written:
+        """Store everything new in ``feed`` (in batches, each with its checkpoint)."""
+        total = Written()
+        record = feed.record
+        if self._truncated(feed):
+            return total
+        while True:
+            before = (record.offset, record.state)
+            events, more = feed.poll(final=final)
+            if events or (record.offset, record.state) != before:
+                self._add(total, self.writer.commit(record, events))
+                self.last_growth[record.file_id] = time.monotonic()
+            if not more:
+                return total
+
+    def commit(self, record: FileRecord, events: list[Event]) -> Written:
+        """Store events read by other means (standard input) under ``record``."""
+        total = Written()
+        self._add(total, self.writer.commit(record, events))
+        return total
+
+    def finalize(self, feed: Feed, state: str = "done") -> Written:
+        """The input is over (end of a backfilled file, idle, deleted): close its runs."""
+        record = feed.record
+        record.state = state
+        written = self.writer.commit(record, feed.finish())
+        self._add(Written(), written)
+        self.feeds.pop(record.file_id, None)
+        return written
+
+    def _truncated(self, feed: Feed) -> bool:
+        """copytruncate: the file is shorter than what was read. Lines written between
+        the copy and the truncation are gone for every tailer; count it and start over."""
+        try:
+            size = feed.size()
+        except (OSError, ParseError):
+            return False
+        if size >= feed.record.offset:
+            return False
+        record = feed.record
+        record.state = "truncated"
+        self.writer.save_file(record)
+        self.writer.count("truncations", record.format, 1)
+        self.truncations += 1
+        self.feeds.pop(record.file_id, None)
+        return True
+
+    def _add(self, total: Written, written: Written) -> None:
+        for target in (total, self.totals):
+            target.events += written.events
+            target.results += written.results
+            target.runs_started += written.runs_started
+            target.runs_ended += written.runs_ended
+            target.quarantined += written.quarantined
+            target.skipped_duplicate += written.skipped_duplicate
+
+
+def detect(path: Path) -> LogFormat:
+    """An input's format, from its first bytes (folders: ansible-runner)."""
+    if path.is_dir():
+        return LogFormat.RUNNER
+    with path.open("rb") as f:
+        head = f.read(FINGERPRINT_BYTES * 16)
+    try:
+        return sniff(head)
+    except Unknown as exc:
+        raise ParseError(str(path), str(exc), offset=0) from None

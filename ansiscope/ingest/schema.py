@@ -1,0 +1,204 @@
+"""The store's schema: DuckDB tables in ARA's vocabulary, versioned, and how to open them.
+
+This module and ``writer.py`` are the only ones that know table layouts for writing;
+readers go through ``queries.py``. A distributed backend (ClickHouse) would replace
+these three modules and nothing else.
+
+DuckDB allows one read-write process per file (and then no readers in other
+processes): ``connect`` turns the lock conflict into a one-line ``StoreLocked``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import duckdb
+
+from ansiscope.errors import AnsiscopeError
+
+DEFAULT_DB = "ansiscope.duckdb"
+ENV_DB = "ANSISCOPE_DB"
+
+MIGRATIONS: list[str] = [
+    # version 1
+    """
+    CREATE TABLE files (
+        file_id VARCHAR PRIMARY KEY,
+        path VARCHAR NOT NULL,          -- where it is now (renames follow it)
+        source_name VARCHAR NOT NULL,   -- the name runs were derived from (stable)
+        fingerprint VARCHAR NOT NULL,   -- sha1 of the first complete line
+        generation INTEGER NOT NULL,    -- bumped when a file is truncated in place
+        format VARCHAR NOT NULL,
+        offset_bytes BIGINT NOT NULL,   -- input consumed and stored (events committed)
+        lines BIGINT NOT NULL,
+        state VARCHAR NOT NULL,         -- following / done / deleted / truncated
+        first_seen TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE runs (
+        run_id VARCHAR PRIMARY KEY,
+        file_id VARCHAR,
+        source VARCHAR,
+        format VARCHAR,
+        playbook VARCHAR,
+        clock VARCHAR,
+        ansible_version VARCHAR,
+        check_mode BOOLEAN,
+        controller VARCHAR,
+        user_name VARCHAR,
+        started_at TIMESTAMPTZ,
+        ended_at TIMESTAMPTZ,
+        duration_s DOUBLE,
+        status VARCHAR NOT NULL,
+        hosts_total INTEGER,
+        tasks_total INTEGER,
+        results_total BIGINT,
+        ok BIGINT, changed BIGINT, unreachable BIGINT, failures BIGINT,
+        skipped BIGINT, rescued BIGINT, ignored BIGINT,
+        labels JSON,
+        ingested_at TIMESTAMPTZ,
+        counted BOOLEAN DEFAULT false   -- already in the run counters
+    );
+    CREATE TABLE plays (
+        run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, play_id VARCHAR, name VARCHAR,
+        path VARCHAR, started_at TIMESTAMPTZ, batch INTEGER
+    );
+    CREATE TABLE tasks (
+        run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, play_id VARCHAR, task_id VARCHAR,
+        name VARCHAR, role VARCHAR, path VARCHAR, handler BOOLEAN, started_at TIMESTAMPTZ,
+        action VARCHAR
+    );
+    CREATE TABLE results (
+        run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, play_id VARCHAR, task_id VARCHAR,
+        task_name VARCHAR, host VARCHAR, status VARCHAR, changed BOOLEAN,
+        started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ, duration_s DOUBLE, action VARCHAR,
+        items_total INTEGER, items_failed INTEGER, attempts INTEGER, rc INTEGER,
+        delta_s DOUBLE, msg VARCHAR, delegated_to VARCHAR, no_log BOOLEAN
+    );
+    CREATE TABLE host_stats (
+        run_id VARCHAR NOT NULL, host VARCHAR NOT NULL,
+        ok BIGINT, changed BIGINT, unreachable BIGINT, failures BIGINT,
+        skipped BIGINT, rescued BIGINT, ignored BIGINT,
+        recap_at TIMESTAMPTZ, seq BIGINT,
+        PRIMARY KEY (run_id, host)
+    );
+    CREATE TABLE task_timings (
+        run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, task_id VARCHAR,
+        started_at TIMESTAMPTZ, ended_at TIMESTAMPTZ, duration_s DOUBLE
+    );
+    CREATE TABLE notes (   -- includes and warnings
+        run_id VARCHAR NOT NULL, seq BIGINT NOT NULL, kind VARCHAR NOT NULL,
+        play_id VARCHAR, task_id VARCHAR, text VARCHAR, hosts VARCHAR[]
+    );
+    CREATE TABLE quarantine (
+        file_id VARCHAR, path VARCHAR, offset_bytes BIGINT, line BIGINT,
+        reason VARCHAR, snippet VARCHAR, quarantined_at TIMESTAMPTZ
+    );
+    CREATE TABLE counters (  -- monotonic, updated in the ingest transaction
+        metric VARCHAR NOT NULL, playbook VARCHAR NOT NULL, label VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        PRIMARY KEY (metric, playbook, label)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_SETTINGS = {
+    # Only extensions built into the wheel; never reach for the network.
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+class StoreError(AnsiscopeError):
+    """The store cannot be opened or used."""
+
+
+class StoreLocked(StoreError):
+    """Another process holds the DuckDB file."""
+
+
+def default_db() -> str:
+    """``--db`` default: ``$ANSISCOPE_DB`` or ``./ansiscope.duckdb``."""
+    return os.environ.get(ENV_DB) or DEFAULT_DB
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, create: bool = True
+) -> duckdb.DuckDBPyConnection:
+    """Open the store, creating or migrating its schema; refuse a newer schema."""
+    path = Path(path)
+    if not path.exists():
+        if read_only or not create:
+            raise StoreError(
+                f"{path}: no such store (ingest something first: ansiscope ingest FILE)"
+            )
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only, config=dict(_SETTINGS))
+    except duckdb.IOException as exc:
+        raise _open_error(path, exc) from None
+    except duckdb.Error as exc:
+        raise StoreError(f"{path}: cannot open the store: {_first_line(exc)}") from None
+    try:
+        con.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC, wherever we run
+        _migrate(con, path, read_only)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_error(path: Path, exc: Exception) -> StoreError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        who = f"process {pid.group(1)}" if pid else "another process"
+        return StoreLocked(
+            f"{path}: the store is in use by {who} (DuckDB allows one writer); "
+            "stop it, or ask the running service with --server URL"
+        )
+    return StoreError(f"{path}: cannot open the store: {_first_line(exc)}")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The schema version stored in the file (0 for an empty file)."""
+    has_meta = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
+    ).fetchone()
+    if not has_meta or not has_meta[0]:
+        return 0
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> None:
+    version = schema_version(con)
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path}: the store has schema version {version}, this ansiscope knows up to "
+            f"{SCHEMA_VERSION}; upgrade ansiscope to open it"
+        )
+    if version == SCHEMA_VERSION:
+        return
+    if read_only:
+        raise StoreError(f"{path}: the store needs a schema upgrade; open it read-write once")
+    con.execute("BEGIN")
+    try:
+        if version == 0:
+            con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+        for ddl in MIGRATIONS[version:]:
+            con.execute(ddl)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

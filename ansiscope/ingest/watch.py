@@ -1,0 +1,129 @@
+"""``ansiscope watch``: follow folders and store what appears in them as it appears.
+
+watchdog (inotify, or polling for NFS) only wakes the loop; every wake polls the
+followed files from their offsets, and a periodic rescan of the folders is the
+safety net for missed events. A file quiet for ``idle_s`` with a run still open has
+that run marked ``interrupted`` (it goes back to ``running`` if the file grows); a
+deleted file's open runs are closed the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+from watchdog.observers.polling import PollingObserver
+
+from ansiscope.errors import ParseError
+from ansiscope.ingest.ingester import Ingester, discover
+from ansiscope.ingest.writer import Written
+
+Report = Callable[[str], None]
+
+
+class _Wake(FileSystemEventHandler):
+    def __init__(self, wake: threading.Event, rescan: threading.Event) -> None:
+        self.wake = wake
+        self.rescan = rescan
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.event_type in ("created", "moved", "deleted"):
+            self.rescan.set()
+        self.wake.set()
+
+
+class Watcher:
+    """Follows ``roots`` into the ingester's store until stopped."""
+
+    def __init__(
+        self,
+        ingester: Ingester,
+        roots: list[Path],
+        *,
+        poll: bool = False,
+        rescan_s: float = 2.0,
+        idle_s: float = 600.0,
+        tick_s: float = 0.25,
+        report: Report | None = None,
+    ) -> None:
+        self.ingester = ingester
+        self.roots = roots
+        self.poll = poll
+        self.rescan_s = rescan_s
+        self.idle_s = idle_s
+        self.tick_s = tick_s
+        self.report = report or (lambda _msg: None)
+        self.wake = threading.Event()
+        self.rescan = threading.Event()
+        self.stop = threading.Event()
+        self._last_scan = 0.0
+        self._bad: dict[str, float] = {}  # unreadable path -> size when it was tried
+        self._idle: set[str] = set()
+        self.last_ingest = time.time()
+
+    def run(self) -> None:
+        """Follow until ``stop`` is set (SIGTERM/SIGINT in the CLI)."""
+        observer = PollingObserver(timeout=1) if self.poll else Observer()
+        handler = _Wake(self.wake, self.rescan)
+        for root in self.roots:
+            observer.schedule(handler, str(root), recursive=True)
+        observer.start()
+        try:
+            while not self.stop.is_set():
+                self.step()
+                self.wake.wait(self.tick_s)
+                self.wake.clear()
+        finally:
+            observer.stop()
+            observer.join(timeout=5)
+
+    def step(self) -> Written:
+        """One pass: rescan if due, store what is new, close what went quiet."""
+        now = time.monotonic()
+        if self.rescan.is_set() or now - self._last_scan >= self.rescan_s:
+            self.rescan.clear()
+            self._last_scan = now
+            self._scan()
+        total = Written()
+        for feed in list(self.ingester.feeds.values()):
+            if not feed.path.exists():
+                self.report(f"{feed.path}: deleted; its open runs are closed as interrupted")
+                self.ingester.finalize(feed, state="deleted")
+                continue
+            written = self.ingester.pump(feed)
+            if written.events:
+                self.last_ingest = time.time()
+                self._idle.discard(feed.record.file_id)
+                total.events += written.events
+                total.results += written.results
+            elif now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s:
+                self._mark_idle(feed.record.file_id, str(feed.path))
+        return total
+
+    def _scan(self) -> None:
+        for path in discover(self.roots):
+            key = str(path)
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            if key in self._bad and self._bad[key] == size:
+                continue  # unrecognised before, unchanged since
+            try:
+                self.ingester.track(path)
+            except ParseError as exc:
+                self._bad[key] = size
+                self.report(f"skipped: {exc}")
+            else:
+                self._bad.pop(key, None)
+
+    def _mark_idle(self, file_id: str, path: str) -> None:
+        if file_id in self._idle:
+            return
+        self._idle.add(file_id)
+        if self.ingester.writer.mark_interrupted(file_id):
+            self.report(f"{path}: quiet for {self.idle_s:.0f}s; its open run is marked interrupted")
