@@ -120,9 +120,13 @@ def _public(event: Event) -> Event:
 @click.option("--performance", is_flag=True, help="Add per-host time and the 25 slowest tasks.")
 @click.option("--no-tree", is_flag=True, help="Leave out the execution tree.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line verdict per run.")
+@click.option(
+    "--db", metavar="FILE", help="Read PATH as a stored run id (or 'latest') from this store."
+)
 def summary(
     path: str,
     fmt: str | None,
+    db: str | None,
     json_out: str | None,
     md_out: str | None,
     performance: bool,
@@ -132,6 +136,7 @@ def summary(
     """Summarise the run(s) in PATH: tree, counts, slowest tasks, failed hosts.
 
     PATH may be - to read a playbook's output live (ansible-playbook … | ansiscope summary -).
+    With --db, PATH is a stored run's id (a unique prefix, or 'latest').
     Exit status: 0 no host failed, 1 a task failed or a host was unreachable, 2 bad input.
     """
     to_stdout = json_out == "-" or md_out == "-"
@@ -141,13 +146,16 @@ def summary(
     report = RejectReporter(err)
     assembler = RunAssembler()
     runs: list[RunTree] = []
-    with _open(path, fmt, err, live=live, quiet=quiet) as source:
-        for event in _watch_rejects(source.events, report):
-            if live and not quiet:
-                term.render_event(out, event)
-            run = assembler.add(event)
-            if run is not None:
-                runs.append(run)
+    if db is not None:
+        runs = [_stored_run(db, path)]
+    else:
+        with _open(path, fmt, err, live=live, quiet=quiet) as source:
+            for event in _watch_rejects(source.events, report):
+                if live and not quiet:
+                    term.render_event(out, event)
+                run = assembler.add(event)
+                if run is not None:
+                    runs.append(run)
     report.close()
     if not runs:
         raise ParseError(
@@ -168,6 +176,22 @@ def summary(
     if md_out:
         _write(md_out, markdown(runs).encode())
     sys.exit(1 if any(r.has_failures for r in runs) else 0)
+
+
+def _stored_run(db: str, ref: str) -> RunTree:
+    from ansiscope.ingest.queries import resolve_run, run_events
+    from ansiscope.ingest.schema import connect
+
+    con = connect(db, read_only=True)
+    try:
+        events = run_events(con, resolve_run(con, ref))
+    finally:
+        con.close()
+    assembler = RunAssembler()
+    done = [run for e in events if (run := assembler.add(e)) is not None]
+    run = done[0] if done else assembler.current
+    assert run is not None  # run_events always starts with RunStart
+    return run
 
 
 def _verdict(run: RunTree) -> str:

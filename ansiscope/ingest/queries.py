@@ -91,7 +91,7 @@ def list_runs(
         params.append(since)
     rows = con.execute(
         f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} "
-        "ORDER BY started_at DESC NULLS LAST, ingested_at DESC LIMIT ?",
+        "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
     names = [c.strip() for c in RUN_COLUMNS.split(",")]

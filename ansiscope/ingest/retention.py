@@ -81,7 +81,8 @@ def prune(db: Path, cutoff: datetime, *, compact: bool = True) -> Pruned:
             for leftover in (fresh, Path(str(fresh) + ".wal")):
                 leftover.unlink(missing_ok=True)
             con.execute(f"ATTACH '{_quote(fresh)}' AS compact")
-            con.execute("COPY FROM DATABASE main TO compact")
+            (name,) = con.execute("SELECT current_database()").fetchone() or ("",)
+            con.execute(f'COPY FROM DATABASE "{name}" TO compact')
             con.execute("DETACH compact")
             con.close()  # before the swap (closing twice is harmless)
             os.replace(fresh, db)

@@ -1,0 +1,153 @@
+"""The store: every sample stored as parsed, re-ingest is a no-op, schema and lock
+errors are clear, bad lines are quarantined, prune gives space back."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ansiscope.analytics.runtree import RunAssembler
+from ansiscope.exporters.summary import run_summary
+from ansiscope.ingest import retention
+from ansiscope.ingest.queries import list_runs, run_events
+from ansiscope.ingest.schema import SCHEMA_VERSION, StoreError, StoreLocked, connect
+from tests.conftest import SAMPLES, runs_of, sample_paths
+from tests.ingest.helpers import expected_results, ingest, stored_results
+
+ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
+
+
+@pytest.fixture
+def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+    connection = connect(tmp_path / "store.duckdb")
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
+def test_each_sample_is_stored_as_parsed(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    ingest(con, path)
+    assert stored_results(con) == expected_results(path)
+    for run in runs_of(path):
+        stored = con.execute(
+            "SELECT host, ok, changed, unreachable, failures, skipped, rescued, ignored "
+            "FROM host_stats WHERE run_id = ?",
+            [run.run_id],
+        ).fetchall()
+        assert {h: tuple(rest) for h, *rest in stored} == {
+            h: tuple(s.as_dict().values()) for h, s in (run.recap or {}).items()
+        }
+        # the stored run reads back exactly as the file shows it
+        assembler = RunAssembler()
+        back = [r for e in run_events(con, run.run_id) if (r := assembler.add(e))]
+        mine = run_summary(run)
+        theirs = run_summary(back[0])
+        assert theirs == mine
+
+
+def test_reingest_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+    paths = sample_paths()
+    ingest(con, *paths)
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("runs", "results", "tasks", "counters")}
+    counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    again = ingest(con, *paths)
+    assert again.totals.events == 0
+    assert counts == {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in counts}
+    assert counters == con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    # a copy of a jsonl file under another name holds the same runs: not stored twice
+    copy = tmp_path / "copy.jsonl"
+    shutil.copy(SAMPLES / "jsonl/site-2.19.jsonl", copy)
+    third = ingest(con, copy)
+    assert third.totals.skipped_duplicate == 1 and third.totals.results == 0
+    assert counts["results"] == con.execute("SELECT count(*) FROM results").fetchone()
+
+
+def test_bad_lines_are_quarantined_and_valid_ones_kept(con: duckdb.DuckDBPyConnection) -> None:
+    path = ASSETS / "malformed-line.jsonl"
+    ingest(con, path)
+    rows = con.execute("SELECT path, line, reason, snippet FROM quarantine").fetchall()
+    assert rows and all(r[0] == str(path) and r[1] >= 1 and r[2] for r in rows)
+    assert stored_results(con) == expected_results(path)
+    assert sum(expected_results(path).values()) > 0
+    errors = con.execute("SELECT label, value FROM counters WHERE metric LIKE 'ingest_errors:%'").fetchall()
+    assert sum(v for _, v in errors) == len(rows)
+
+
+def test_runs_listing_contract(con: duckdb.DuckDBPyConnection) -> None:
+    ingest(con, SAMPLES / "jsonl/two-runs-2.19.jsonl", SAMPLES / "text/site-2.19.txt")
+    rows = list_runs(con)
+    assert len(rows) == 3
+    keys = {"run_id", "playbook", "source", "format", "status", "started_at", "ended_at", "duration_s",
+            "hosts_total", "tasks_total", "results_total", "labels", "stats"}
+    assert all(keys <= set(r) for r in rows)
+    starts = [r["started_at"] for r in rows if r["started_at"]]
+    assert starts == sorted(starts, reverse=True)
+    text_run = next(r for r in rows if r["format"] == "text")
+    (tree,) = runs_of(SAMPLES / "text/site-2.19.txt")
+    assert text_run["results_total"] == sum(len(t.results) for p in tree.plays.values() for t in p.tasks.values())
+    assert text_run["stats"] == {h: s.as_dict() for h, s in tree.recap.items()}
+    assert [r["run_id"] for r in list_runs(con, playbook="ping")] == [r["run_id"] for r in rows if r["format"] == "jsonl"]
+    assert list_runs(con, status="failed") == [text_run]
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "new.duckdb"
+    connect(db).close()
+    raw = duckdb.connect(str(db))
+    raw.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    raw.close()
+    with pytest.raises(StoreError, match="schema version 2, this ansiscope knows up to 1"):
+        connect(db)
+
+
+def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
+    db = tmp_path / "held.duckdb"
+    connect(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == b"ok"
+        with pytest.raises(StoreLocked, match=r"in use by process \d+"):
+            connect(db, read_only=True)
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "p.duckdb"
+    con = connect(db)
+    ingest(con, *sample_paths())
+    total = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    keep = con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
+    old = datetime.now(UTC) - timedelta(days=100)
+    con.execute("UPDATE runs SET started_at = ? WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id LIMIT 3)", [old])
+    cutoff = datetime.now(UTC) - timedelta(days=90)
+    counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    con.close()
+    result = retention.prune(db, cutoff)
+    assert result.runs == total - 3
+    assert result.size_after < result.size_before
+    con = connect(db)
+    assert sorted(con.execute("SELECT run_id FROM runs").fetchall()) == sorted(keep)
+    orphans = con.execute("SELECT count(*) FROM results WHERE run_id NOT IN (SELECT run_id FROM runs)").fetchone()
+    assert orphans == (0,)
+    assert con.execute("SELECT * FROM counters ORDER BY ALL").fetchall() == counters
+    con.close()
+
+
+def test_parse_since() -> None:
+    assert retention.parse_since(None) is None
+    ago = retention.parse_since("7d")
+    assert ago is not None and abs((datetime.now(UTC) - ago) - timedelta(days=7)) < timedelta(seconds=5)
+    assert retention.parse_since("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    with pytest.raises(Exception, match="expected an age"):
+        retention.parse_since("soon")
