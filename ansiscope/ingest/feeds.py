@@ -9,7 +9,6 @@ lines wait for their newline unless the input is final.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import BATCH, MAX_LINE, LineParser, iter_lines
 from ansiscope.parser.events import Event, LogFormat, Rejected
 
-FINGERPRINT_BYTES = 4096
 BATCH_EVENTS = 50_000  # events per store transaction while catching up
 
 LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
@@ -29,26 +27,6 @@ LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
     LogFormat.TEXT: text.TextParser,
     LogFormat.RUNNER: runner.RunnerParser,
 }
-
-
-def fingerprint(path: Path, *, final: bool = False) -> str | None:
-    """sha1 of a file's first complete line (``None`` until it has one, unless
-    ``final``): the file's identity, which survives renames and tells a
-    truncated-and-rewritten file apart. Raises ``ParseError`` for an empty final file."""
-    if path.is_dir():
-        try:
-            files = runner.event_files(path)
-        except ParseError:
-            return None
-        return hashlib.sha1(f"runner:{files[0][1].name}".encode()).hexdigest()
-    with path.open("rb") as f:
-        head = f.read(FINGERPRINT_BYTES)
-    end = head.find(b"\n")
-    if end < 0:
-        if final and not head:
-            raise ParseError(str(path), "empty file, nothing to ingest")
-        return hashlib.sha1(head).hexdigest() if final or len(head) >= FINGERPRINT_BYTES else None
-    return hashlib.sha1(head[: end + 1]).hexdigest()
 
 
 class Feed:

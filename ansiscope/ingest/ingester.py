@@ -10,6 +10,7 @@ nothing is skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -17,7 +18,15 @@ from pathlib import Path
 import duckdb
 
 from ansiscope.errors import ParseError
-from ansiscope.ingest.feeds import FINGERPRINT_BYTES, Feed, fingerprint, open_feed
+from ansiscope.ingest.feeds import Feed, open_feed
+from ansiscope.ingest.identity import (
+    FIRST_LINE_MAX,
+    first_line,
+    grow_head,
+    head_matches,
+    inode,
+    sha1,
+)
 from ansiscope.ingest.writer import FileRecord, Writer, Written
 from ansiscope.parser import runner
 from ansiscope.parser.base import stable_id
@@ -60,22 +69,23 @@ class Ingester:
     def track(
         self, path: Path, fmt: LogFormat | None = None, *, final: bool = False
     ) -> Feed | None:
-        """The feed for ``path``: resumed, adopted after a rename, or new.
+        """The feed for ``path``: resumed, followed after a rename, or new.
 
         ``None`` while the file has no complete first line yet, or when it is stored
-        whole already. Raises ``ParseError``
-        for unreadable or unrecognisable input.
+        whole already. Raises ``ParseError`` for unreadable or unrecognisable input.
         """
         try:
-            fp = fingerprint(path, final=final)
+            line = first_line(path, final=final)
         except OSError as exc:
             raise ParseError(str(path), f"cannot read: {exc.strerror or exc}") from None
-        if fp is None:
+        if line is None:
             return None
-        key = str(path)
-        record = self._current(key, fp) or self._renamed(key, fp)
+        fp = sha1(line)
+        record = self._at_path(path)
         if record is None:
-            record = self._new_record(path, fp, fmt)
+            record = self._moved_or_copied(path, fp) or self._new_record(path, line, fmt)
+        if record.inode is None:
+            record.inode = inode(path)
         feed = self.feeds.get(record.file_id)
         if feed is None:
             feed = open_feed(record)
@@ -90,37 +100,56 @@ class Ingester:
             self.last_growth[record.file_id] = time.monotonic()
         return feed
 
-    def _current(self, key: str, fp: str) -> FileRecord | None:
-        found = [r for r in self.records if r.path == key and r.fingerprint == fp]
-        found = [r for r in found if r.state != "truncated"]
-        return max(found, key=lambda r: r.generation) if found else None
+    def _at_path(self, path: Path) -> FileRecord | None:
+        """The record of the file at ``path``, if the file there is still that one."""
+        key = str(path)
+        here = [r for r in self.records if r.path == key and r.state != "truncated"]
+        if not here:
+            return None
+        record = max(here, key=lambda r: r.generation)
+        if head_matches(path, record):
+            return record
+        if record.file_id in self.feeds:
+            return None  # replaced under a live feed: pump() sees the truncation
+        self._truncated_record(record)  # replaced (copytruncate, or a new file) while away
+        return None
 
-    def _renamed(self, key: str, fp: str) -> FileRecord | None:
-        """A known file moved here (rename rotation): follow it, keep its offset."""
+    def _moved_or_copied(self, path: Path, fp: str) -> FileRecord | None:
+        """Known content at a new path: a rename (follow it, keep its offset), or a
+        copy (e.g. logrotate's ``.1``; it resumes where the original was, and runs
+        the original owns are never stored twice)."""
+        key, ino = str(path), inode(path)
         for record in self.records:
             if record.fingerprint != fp or record.path == key or record.state == "truncated":
                 continue
+            if not head_matches(path, record):
+                continue
             old = Path(record.path)
-            try:
-                still_there = old.exists() and fingerprint(old) == fp
-            except OSError:
-                still_there = False
-            if still_there:
-                continue  # a copy, not a move
-            record.path = key
-            feed = self.feeds.get(record.file_id)
-            if feed is not None:
-                feed.path = Path(key)
-            self.writer.save_file(record)
-            return record
+            if record.inode is not None:
+                moved = record.inode == ino  # a rename keeps the inode; a copy does not
+            else:
+                moved = not (old.exists() and head_matches(old, record))
+            if moved:
+                record.path, record.inode = key, ino
+                feed = self.feeds.get(record.file_id)
+                if feed is not None:
+                    feed.path = path
+                self.writer.save_file(record)
+                return record
+            clone = dataclasses.replace(
+                record, file_id=stable_id("copy", key, record.file_id), path=key, inode=ino
+            )
+            self.records.append(clone)
+            return clone
         return None
 
-    def _new_record(self, path: Path, fp: str, fmt: LogFormat | None) -> FileRecord:
+    def _new_record(self, path: Path, line: bytes, fmt: LogFormat | None) -> FileRecord:
         key = str(path)
         if fmt is None:
             fmt = detect(path)
         generation = 1 + max((r.generation for r in self.records if r.path == key), default=-1)
         source_name = key if generation == 0 else f"{key}#{generation}"
+        fp = sha1(line)
         record = FileRecord(
             file_id=stable_id("file", key, fp, generation),
             path=key,
@@ -128,6 +157,9 @@ class Ingester:
             fingerprint=fp,
             generation=generation,
             format=str(fmt),
+            inode=inode(path),
+            head_len=0 if path.is_dir() else len(line),
+            head_hash=fp,
         )
         self.records.append(record)
         return record
@@ -143,6 +175,7 @@ class Ingester:
             before = (record.offset, record.state)
             events, more = feed.poll(final=final)
             if events or (record.offset, record.state) != before:
+                grow_head(feed.path, record)
                 self._add(total, self.writer.commit(record, events))
                 self.last_growth[record.file_id] = time.monotonic()
             if not more:
@@ -170,15 +203,17 @@ class Ingester:
             size = feed.size()
         except (OSError, ParseError):
             return False
-        if size >= feed.record.offset:
+        if size >= feed.record.offset and head_matches(feed.path, feed.record):
             return False
-        record = feed.record
+        self._truncated_record(feed.record)
+        return True
+
+    def _truncated_record(self, record: FileRecord) -> None:
         record.state = "truncated"
         self.writer.save_file(record)
         self.writer.count("truncations", record.format, 1)
         self.truncations += 1
         self.feeds.pop(record.file_id, None)
-        return True
 
     def _add(self, total: Written, written: Written) -> None:
         for target in (total, self.totals):
@@ -195,7 +230,7 @@ def detect(path: Path) -> LogFormat:
     if path.is_dir():
         return LogFormat.RUNNER
     with path.open("rb") as f:
-        head = f.read(FINGERPRINT_BYTES * 16)
+        head = f.read(FIRST_LINE_MAX * 16)
     try:
         return sniff(head)
     except Unknown as exc:

@@ -34,6 +34,9 @@ MIGRATIONS: list[str] = [
         offset_bytes BIGINT NOT NULL,   -- input consumed and stored (events committed)
         lines BIGINT NOT NULL,
         state VARCHAR NOT NULL,         -- following / done / deleted / truncated
+        inode BIGINT,                   -- tells a rename (same inode) from a copy
+        head_len BIGINT NOT NULL,       -- the first head_len bytes hash to head_hash:
+        head_hash VARCHAR NOT NULL,     -- the content's identity (see identity.py)
         first_seen TIMESTAMPTZ NOT NULL,
         updated_at TIMESTAMPTZ NOT NULL
     );

@@ -106,6 +106,9 @@ class FileRecord:
     offset: int = 0
     lines: int = 0
     state: str = "following"
+    inode: int | None = None
+    head_len: int = 0
+    head_hash: str = ""
 
 
 @dataclasses.dataclass
@@ -158,7 +161,7 @@ class Writer:
         """Every known input, for resuming."""
         rows = self.con.execute(
             "SELECT file_id, path, source_name, fingerprint, generation, format, "
-            "offset_bytes, lines, state FROM files"
+            "offset_bytes, lines, state, inode, head_len, head_hash FROM files"
         ).fetchall()
         return [FileRecord(*row) for row in rows]
 
@@ -175,10 +178,12 @@ class Writer:
     def _upsert_file(self, r: FileRecord) -> None:
         now = datetime.now(UTC)
         self.con.execute(
-            """INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT (file_id) DO UPDATE SET path = excluded.path,
               offset_bytes = excluded.offset_bytes, lines = excluded.lines,
-              state = excluded.state, updated_at = excluded.updated_at""",
+              state = excluded.state, inode = excluded.inode,
+              head_len = excluded.head_len, head_hash = excluded.head_hash,
+              updated_at = excluded.updated_at""",
             [
                 r.file_id,
                 r.path,
@@ -189,6 +194,9 @@ class Writer:
                 r.offset,
                 r.lines,
                 r.state,
+                r.inode,
+                r.head_len,
+                r.head_hash,
                 now,
                 now,
             ],
@@ -248,13 +256,13 @@ class Writer:
     def _drop_duplicate_runs(
         self, record: FileRecord, events: Sequence[Event], written: Written
     ) -> Sequence[Event]:
-        """A run already stored from another input (a copied file) is not stored twice."""
-        starts = [e.run_id for e in events if isinstance(e, RunStart)]
-        if not starts:
+        """A run stored from another input (a copy of a file) is not stored twice."""
+        run_ids = list({e.run_id for e in events if e.run_id})
+        if not run_ids:
             return events
         owned = self.con.execute(
             "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?)) AND file_id <> ?",
-            [starts, record.file_id],
+            [run_ids, record.file_id],
         ).fetchall()
         if not owned:
             return events

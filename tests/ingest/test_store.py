@@ -54,7 +54,10 @@ def test_each_sample_is_stored_as_parsed(con: duckdb.DuckDBPyConnection, path: P
 def test_reingest_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     paths = sample_paths()
     ingest(con, *paths)
-    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in ("runs", "results", "tasks", "counters")}
+    counts = {
+        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()
+        for t in ("runs", "results", "tasks", "counters")
+    }
     counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
     again = ingest(con, *paths)
     assert again.totals.events == 0
@@ -64,7 +67,7 @@ def test_reingest_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path
     copy = tmp_path / "copy.jsonl"
     shutil.copy(SAMPLES / "jsonl/site-2.19.jsonl", copy)
     third = ingest(con, copy)
-    assert third.totals.skipped_duplicate == 1 and third.totals.results == 0
+    assert third.totals.results == 0 and third.totals.runs_started == 0
     assert counts["results"] == con.execute("SELECT count(*) FROM results").fetchone()
 
 
@@ -75,7 +78,9 @@ def test_bad_lines_are_quarantined_and_valid_ones_kept(con: duckdb.DuckDBPyConne
     assert rows and all(r[0] == str(path) and r[1] >= 1 and r[2] for r in rows)
     assert stored_results(con) == expected_results(path)
     assert sum(expected_results(path).values()) > 0
-    errors = con.execute("SELECT label, value FROM counters WHERE metric LIKE 'ingest_errors:%'").fetchall()
+    errors = con.execute(
+        "SELECT label, value FROM counters WHERE metric LIKE 'ingest_errors:%'"
+    ).fetchall()
     assert sum(v for _, v in errors) == len(rows)
 
 
@@ -83,16 +88,33 @@ def test_runs_listing_contract(con: duckdb.DuckDBPyConnection) -> None:
     ingest(con, SAMPLES / "jsonl/two-runs-2.19.jsonl", SAMPLES / "text/site-2.19.txt")
     rows = list_runs(con)
     assert len(rows) == 3
-    keys = {"run_id", "playbook", "source", "format", "status", "started_at", "ended_at", "duration_s",
-            "hosts_total", "tasks_total", "results_total", "labels", "stats"}
+    keys = {
+        "run_id",
+        "playbook",
+        "source",
+        "format",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration_s",
+        "hosts_total",
+        "tasks_total",
+        "results_total",
+        "labels",
+        "stats",
+    }
     assert all(keys <= set(r) for r in rows)
     starts = [r["started_at"] for r in rows if r["started_at"]]
     assert starts == sorted(starts, reverse=True)
     text_run = next(r for r in rows if r["format"] == "text")
     (tree,) = runs_of(SAMPLES / "text/site-2.19.txt")
-    assert text_run["results_total"] == sum(len(t.results) for p in tree.plays.values() for t in p.tasks.values())
+    assert text_run["results_total"] == sum(
+        len(t.results) for p in tree.plays.values() for t in p.tasks.values()
+    )
     assert text_run["stats"] == {h: s.as_dict() for h, s in tree.recap.items()}
-    assert [r["run_id"] for r in list_runs(con, playbook="ping")] == [r["run_id"] for r in rows if r["format"] == "jsonl"]
+    assert [r["run_id"] for r in list_runs(con, playbook="ping")] == [
+        r["run_id"] for r in rows if r["format"] == "jsonl"
+    ]
     assert list_runs(con, status="failed") == [text_run]
 
 
@@ -110,7 +132,11 @@ def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
     db = tmp_path / "held.duckdb"
     connect(db).close()
     holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb,sys,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)"],
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb,sys,time; c=duckdb.connect({str(db)!r}); print('ok', flush=True); time.sleep(60)",
+        ],
         stdout=subprocess.PIPE,
     )
     try:
@@ -129,7 +155,10 @@ def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
     total = con.execute("SELECT count(*) FROM runs").fetchone()[0]
     keep = con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
     old = datetime.now(UTC) - timedelta(days=100)
-    con.execute("UPDATE runs SET started_at = ? WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id LIMIT 3)", [old])
+    con.execute(
+        "UPDATE runs SET started_at = ? WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id LIMIT 3)",
+        [old],
+    )
     cutoff = datetime.now(UTC) - timedelta(days=90)
     counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
     con.close()
@@ -138,7 +167,9 @@ def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
     assert result.size_after < result.size_before
     con = connect(db)
     assert sorted(con.execute("SELECT run_id FROM runs").fetchall()) == sorted(keep)
-    orphans = con.execute("SELECT count(*) FROM results WHERE run_id NOT IN (SELECT run_id FROM runs)").fetchone()
+    orphans = con.execute(
+        "SELECT count(*) FROM results WHERE run_id NOT IN (SELECT run_id FROM runs)"
+    ).fetchone()
     assert orphans == (0,)
     assert con.execute("SELECT * FROM counters ORDER BY ALL").fetchall() == counters
     con.close()
@@ -147,7 +178,9 @@ def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
 def test_parse_since() -> None:
     assert retention.parse_since(None) is None
     ago = retention.parse_since("7d")
-    assert ago is not None and abs((datetime.now(UTC) - ago) - timedelta(days=7)) < timedelta(seconds=5)
+    assert ago is not None and abs((datetime.now(UTC) - ago) - timedelta(days=7)) < timedelta(
+        seconds=5
+    )
     assert retention.parse_since("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
     with pytest.raises(Exception, match="expected an age"):
         retention.parse_since("soon")
