@@ -228,7 +228,4 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
 
 
-if __name__ == "__main__":
-    main()
-
 from ansiscope import cli_store  # noqa: E402,F401  (registers the store commands)

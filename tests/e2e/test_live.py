@@ -16,7 +16,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLES
 
 pytestmark = pytest.mark.e2e
-ANSISCOPE = [sys.executable, "-m", "ansiscope.cli"]
+ANSISCOPE = [sys.executable, "-m", "ansiscope"]
 
 
 def _read_until(stream, needle: str, timeout: float) -> str:

@@ -1,0 +1,5 @@
+"""``python -m ansiscope``: the command line."""
+
+from ansiscope.cli import main
+
+main()
