@@ -15,7 +15,7 @@ from pathlib import Path
 import orjson
 
 from ansiscope.errors import ParseError
-from ansiscope.ingest.writer import FileRecord
+from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import BATCH, MAX_LINE, LineParser, iter_lines
 from ansiscope.parser.events import Event, LogFormat, Rejected

@@ -14,7 +14,7 @@ import hashlib
 from pathlib import Path
 
 from ansiscope.errors import ParseError
-from ansiscope.ingest.writer import FileRecord
+from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import runner
 
 FIRST_LINE_MAX = 4096

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 from ansiscope.errors import AnsiscopeError
-from ansiscope.ingest.writer import RESULT_COLUMNS
+from ansiscope.ingest.rows import RESULT_COLUMNS
 from ansiscope.parser.events import (
     RECAP_KEYS,
     Clock,

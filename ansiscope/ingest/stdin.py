@@ -6,7 +6,7 @@ import time
 from typing import BinaryIO
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.writer import FileRecord
+from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import open_input
 from ansiscope.parser.base import stable_id
 from ansiscope.parser.events import Event, LogFormat

@@ -20,7 +20,7 @@ from watchdog.observers.polling import PollingObserver
 
 from ansiscope.errors import ParseError
 from ansiscope.ingest.ingester import Ingester, discover
-from ansiscope.ingest.writer import Written
+from ansiscope.ingest.records import Written
 
 Report = Callable[[str], None]
 

@@ -8,19 +8,31 @@ that, with the parser being deterministic, is what makes ingest exactly-once.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from operator import attrgetter
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from ansiscope.ingest import run_updates
+from ansiscope.ingest.records import FileRecord, Written
+from ansiscope.ingest.rows import (
+    FLOAT,
+    INT,
+    PLAY_COLUMNS,
+    RESULT_COLUMNS,
+    STR,
+    TASK_COLUMNS,
+    TIMING_COLUMNS,
+    TS,
+    load,
+    scan,
+    table,
+)
+from ansiscope.ingest.tally import Tallies
 from ansiscope.parser.events import (
-    RECAP_KEYS,
     Event,
     HostResult,
     Include,
@@ -29,98 +41,11 @@ from ansiscope.parser.events import (
     Rejected,
     RunEnd,
     RunStart,
-    RunStatus,
     StatusAmended,
     TaskStart,
     TaskTiming,
     Warning,
 )
-
-TS = pa.timestamp("us", tz="UTC")
-STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
-DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800)
-
-RESULT_COLUMNS = {
-    "run_id": STR,
-    "seq": INT,
-    "play_id": STR,
-    "task_id": STR,
-    "task_name": STR,
-    "host": STR,
-    "status": STR,
-    "changed": BOOL,
-    "started_at": TS,
-    "ended_at": TS,
-    "duration_s": FLOAT,
-    "action": STR,
-    "items_total": INT,
-    "items_failed": INT,
-    "attempts": INT,
-    "rc": INT,
-    "delta_s": FLOAT,
-    "msg": STR,
-    "delegated_to": STR,
-    "no_log": BOOL,
-}
-PLAY_COLUMNS = {
-    "run_id": STR,
-    "seq": INT,
-    "play_id": STR,
-    "name": STR,
-    "path": STR,
-    "started_at": TS,
-    "batch": INT,
-}
-TASK_COLUMNS = {
-    "run_id": STR,
-    "seq": INT,
-    "play_id": STR,
-    "task_id": STR,
-    "name": STR,
-    "role": STR,
-    "path": STR,
-    "handler": BOOL,
-    "started_at": TS,
-    "action": STR,
-}
-TIMING_COLUMNS = {
-    "run_id": STR,
-    "seq": INT,
-    "task_id": STR,
-    "started_at": TS,
-    "ended_at": TS,
-    "duration_s": FLOAT,
-}
-
-
-@dataclasses.dataclass
-class FileRecord:
-    """One input's row in ``files``: its identity and how far it has been stored."""
-
-    file_id: str
-    path: str
-    source_name: str
-    fingerprint: str
-    generation: int
-    format: str
-    offset: int = 0
-    lines: int = 0
-    state: str = "following"
-    inode: int | None = None
-    head_len: int = 0
-    head_hash: str = ""
-
-
-@dataclasses.dataclass
-class Written:
-    """What one commit stored."""
-
-    events: int = 0
-    results: int = 0
-    runs_started: int = 0
-    runs_ended: int = 0
-    quarantined: int = 0
-    skipped_duplicate: int = 0
 
 
 def error_reason(reason: str) -> str:
@@ -140,21 +65,13 @@ def error_reason(reason: str) -> str:
     return "other"
 
 
-def _table(events: Sequence[Event], columns: dict[str, pa.DataType]) -> pa.Table:
-    return pa.table(
-        {
-            name: pa.array([attrgetter(name)(e) for e in events], type=kind)
-            for name, kind in columns.items()
-        }
-    )
-
-
 class Writer:
     """Writes batches of one input's events, with its checkpoint, atomically."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, labels: dict[str, str] | None = None):
         self.con = con
         self.labels = dict(labels or {})
+        self.tallies = Tallies()
 
     # -- files ------------------------------------------------------------------
     def file_records(self) -> list[FileRecord]:
@@ -310,8 +227,13 @@ class Writer:
                 ends.append(e)  # type: ignore[arg-type]
             elif cls is RunStart:
                 starts.append(e)  # type: ignore[arg-type]
-        for start in starts:
-            self._start_run(record, start)
+        if starts:
+            run_updates.start_runs(self.con, record, starts, self.labels)
+            self.tallies.start(e.run_id for e in starts)
+        self.tallies.add_results(results)
+        self.tallies.add_tasks(tasks)
+        for run_id, _, status in amended:
+            self.tallies.amend(run_id, status)
         self._insert("results", results, RESULT_COLUMNS)
         self._insert("plays", plays, PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
@@ -324,18 +246,17 @@ class Writer:
                 [STR, INT, STR, STR, STR, STR, pa.list_(STR)],
             )
         if amended:
-            self._insert_rows("_amend", amended, ["run_id", "seq", "status"], [STR, INT, STR])
-        for recap in recaps:
-            self._recap(recap)
-        self._reopen({e.run_id for e in events if e.run_id} - {e.run_id for e in ends})
-        for end in ends:
-            self.con.execute(
-                """UPDATE runs SET status = ?, ended_at = ?, duration_s = ?,
-                started_at = coalesce(?, started_at) WHERE run_id = ?""",
-                [str(end.status), end.ended_at, end.duration_s, end.started_at, end.run_id],
-            )
+            self._amend(amended)
+        if recaps:
+            run_updates.recaps(self.con, recaps)
+        run_updates.reopen(
+            self.con, {e.run_id for e in events if e.run_id} - {e.run_id for e in ends}
+        )
         if ends:
-            self._finish_runs([e.run_id for e in ends])
+            run_updates.end_runs(self.con, ends)
+            self._add_counters(
+                run_updates.finish_runs(self.con, [e.run_id for e in ends], self.tallies)
+            )
         if rejected:
             self._quarantine(record, rejected)
         written.results = len(results)
@@ -344,148 +265,33 @@ class Writer:
         written.quarantined = len(rejected)
         self._add_counters([("ingested_events", "", record.format, float(len(events)))])
 
-    def _insert(self, table: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
+    def _insert(self, target: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
         if rows:
-            self._load(table, _table(rows, columns))
+            load(self.con, target, table(rows, columns))
 
     def _insert_rows(
-        self, table: str, rows: list[tuple[Any, ...]], names: list[str], types: list[pa.DataType]
+        self, target: str, rows: list[tuple[Any, ...]], names: list[str], types: list[pa.DataType]
     ) -> None:
         columns = list(zip(*rows, strict=True))
         data = pa.table(
             {n: pa.array(c, type=t) for n, c, t in zip(names, columns, types, strict=True)}
         )
-        if table == "_amend":
-            self.con.register("_amend", data)
-            try:
-                self.con.execute(
-                    "UPDATE results SET status = a.status FROM _amend a "
-                    "WHERE results.run_id = a.run_id AND results.seq = a.seq"
-                )
-            finally:
-                self.con.unregister("_amend")
-            return
-        self._load(table, data)
+        load(self.con, target, data)
 
-    def _load(self, table: str, data: pa.Table) -> None:
-        self.con.register("_batch", data)
-        try:
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")
-        finally:
-            self.con.unregister("_batch")
-
-    def _start_run(self, record: FileRecord, e: RunStart) -> None:
-        self.con.execute(
-            """INSERT INTO runs (run_id, file_id, source, format, playbook, clock,
-              ansible_version, check_mode, started_at, status, labels, ingested_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
-            ON CONFLICT (run_id) DO NOTHING""",
-            [
-                e.run_id,
-                record.file_id,
-                record.path,
-                str(e.format),
-                e.playbook,
-                str(e.clock),
-                e.ansible_version,
-                e.check_mode,
-                e.started_at,
-                json.dumps(self.labels, sort_keys=True),
-                datetime.now(UTC),
-            ],
+    def _amend(self, amended: list[tuple[str, int, str]]) -> None:
+        run_id, seq, status = (list(c) for c in zip(*amended, strict=True))
+        data = pa.table(
+            {
+                "run_id": pa.array(run_id, type=STR),
+                "seq": pa.array(seq, type=INT),
+                "status": pa.array(status, type=STR),
+            }
         )
-
-    def _recap(self, recap: Recap) -> None:
-        hosts = list(recap.stats)
-        if not hosts:
-            return
-        cols: dict[str, pa.Array] = {
-            "run_id": pa.array([recap.run_id] * len(hosts), type=STR),
-            "host": pa.array(hosts, type=STR),
-        }
-        for key in RECAP_KEYS:
-            cols[key] = pa.array([getattr(recap.stats[h], key) for h in hosts], type=INT)
-        cols["recap_at"] = pa.array([recap.at] * len(hosts), type=TS)
-        cols["seq"] = pa.array([recap.seq] * len(hosts), type=INT)
-        self.con.register("_recap", pa.table(cols))
-        try:
-            self.con.execute("INSERT OR REPLACE INTO host_stats BY NAME SELECT * FROM _recap")
-        finally:
-            self.con.unregister("_recap")
-
-    def _reopen(self, run_ids: Iterable[str]) -> None:
-        """New events for a run stored as interrupted: it was not over after all."""
-        ids = list(run_ids)
-        if ids:
+        with scan(self.con, "_amend", data):
             self.con.execute(
-                "UPDATE runs SET status = 'running', ended_at = NULL "
-                "WHERE status = 'interrupted' AND run_id IN (SELECT unnest(?))",
-                [ids],
+                "UPDATE results SET status = a.status FROM _amend a "
+                "WHERE results.run_id = a.run_id AND results.seq = a.seq"
             )
-
-    def _finish_runs(self, run_ids: list[str]) -> None:
-        """Totals and counters for runs that ended in this batch."""
-        ids = [run_ids]
-        self.con.execute(
-            """UPDATE runs SET results_total = s.n, hosts_total = s.h FROM (
-                SELECT run_id, count(*) AS n, count(DISTINCT host) AS h FROM results
-                WHERE run_id IN (SELECT unnest(?)) GROUP BY run_id) s
-            WHERE runs.run_id = s.run_id""",
-            ids,
-        )
-        self.con.execute(
-            """UPDATE runs SET tasks_total = s.t FROM (
-                SELECT run_id, count(DISTINCT task_id) AS t FROM tasks
-                WHERE run_id IN (SELECT unnest(?)) GROUP BY run_id) s
-            WHERE runs.run_id = s.run_id""",
-            ids,
-        )
-        sums = ", ".join(f"{k} = s.{k}" for k in RECAP_KEYS)
-        self.con.execute(
-            f"""UPDATE runs SET {sums} FROM (
-                SELECT run_id, {", ".join(f"sum({k}) AS {k}" for k in RECAP_KEYS)}
-                FROM host_stats WHERE run_id IN (SELECT unnest(?)) GROUP BY run_id) s
-            WHERE runs.run_id = s.run_id""",
-            ids,
-        )
-        self.con.execute(
-            "UPDATE runs SET results_total = 0, hosts_total = coalesce(hosts_total, 0), "
-            "tasks_total = coalesce(tasks_total, 0) "
-            "WHERE results_total IS NULL AND run_id IN (SELECT unnest(?))",
-            ids,
-        )
-        rows = self.con.execute(
-            "UPDATE runs SET counted = true WHERE NOT counted AND run_id IN (SELECT unnest(?)) "
-            "RETURNING run_id, coalesce(playbook, ''), status, duration_s",
-            ids,
-        ).fetchall()
-        if not rows:
-            return
-        counts: Counter[tuple[str, str, str]] = Counter()
-        sums_by: Counter[tuple[str, str, str]] = Counter()
-        for _, playbook, status, duration in rows:
-            counts[("runs", playbook, "")] += 1
-            if status in (RunStatus.FAILED, RunStatus.UNREACHABLE):
-                counts[("runs_failed", playbook, "")] += 1
-            if status == RunStatus.SUCCESSFUL:
-                counts[("runs_successful", playbook, "")] += 1
-            if duration is not None:
-                for le in DURATION_BUCKETS:
-                    if duration <= le:
-                        counts[("run_duration_bucket", playbook, str(le))] += 1
-                counts[("run_duration_bucket", playbook, "+Inf")] += 1
-                sums_by[("run_duration_sum", playbook, "")] += duration
-        for playbook, status, n in self.con.execute(
-            """SELECT coalesce(r.playbook, ''), x.status, count(*) FROM results x
-            JOIN runs r USING (run_id) WHERE x.run_id IN (SELECT unnest(?))
-            GROUP BY ALL""",
-            [[row[0] for row in rows]],
-        ).fetchall():
-            counts[("task_results", playbook, status)] += n
-        self._add_counters(
-            [(m, p, label, float(v)) for (m, p, label), v in counts.items()]
-            + [(m, p, label, float(v)) for (m, p, label), v in sums_by.items()]
-        )
 
     def _quarantine(self, record: FileRecord, rejected: list[Rejected]) -> None:
         now = datetime.now(UTC)
@@ -523,12 +329,12 @@ class Writer:
                 "value": pa.array(value, type=FLOAT),
             }
         )
-        self.con.register("_counts", data)
-        try:
+        with scan(self.con, "_counts", data):
             self.con.execute(
                 """INSERT INTO counters SELECT metric, playbook, label, sum(value) FROM _counts
                 GROUP BY ALL ON CONFLICT (metric, playbook, label)
                 DO UPDATE SET value = counters.value + excluded.value"""
             )
-        finally:
-            self.con.unregister("_counts")
+
+
+__all__ = ["FileRecord", "Writer", "Written", "error_reason"]

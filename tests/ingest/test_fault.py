@@ -118,5 +118,15 @@ def _assert_exact(con: duckdb.DuckDBPyConnection, target: Path) -> None:
     assert counted == events
     runs = con.execute("SELECT count(*), count(DISTINCT run_id) FROM runs").fetchone()
     assert runs is not None and runs[0] == runs[1] == 10
+    # run totals and run/result counters, whether kept in memory or counted after a restart
+    wrong = con.execute(
+        """SELECT r.run_id, r.results_total, count(x.seq) FROM runs r
+        LEFT JOIN results x USING (run_id) GROUP BY ALL HAVING r.results_total <> count(x.seq)"""
+    ).fetchall()
+    assert wrong == []
+    counted = dict(con.execute(
+        "SELECT metric, sum(value) FROM counters WHERE metric IN ('runs', 'task_results') GROUP BY 1"
+    ).fetchall())
+    assert counted == {"runs": 10.0, "task_results": float(sum(expected.values()))}
     (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
     assert offset == target.stat().st_size

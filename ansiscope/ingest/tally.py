@@ -1,0 +1,61 @@
+"""Per-run totals kept while a run is being stored, so that a run's end does not
+have to scan the results table (which grows without bound) to count its rows.
+
+A run whose start this process did not see (stored before a restart) has no tally;
+the writer counts it in SQL instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterable
+
+from ansiscope.parser.events import HostResult, Status, TaskStart
+
+
+@dataclasses.dataclass
+class Tally:
+    """What one open run has stored so far."""
+
+    results: int = 0
+    hosts: set[str] = dataclasses.field(default_factory=set)
+    tasks: set[str] = dataclasses.field(default_factory=set)
+    statuses: Counter[str] = dataclasses.field(default_factory=Counter)
+
+
+class Tallies:
+    """Tallies of the runs started in this process and not yet ended."""
+
+    def __init__(self) -> None:
+        self.open: dict[str, Tally] = {}
+
+    def start(self, run_ids: Iterable[str]) -> None:
+        for run_id in run_ids:
+            self.open.setdefault(run_id, Tally())
+
+    def add_results(self, results: list[HostResult]) -> None:
+        current_id, current = None, None
+        for r in results:
+            if r.run_id != current_id:
+                current_id, current = r.run_id, self.open.get(r.run_id)
+            if current is not None:
+                current.results += 1
+                current.hosts.add(r.host)
+                current.statuses[r.status] += 1
+
+    def add_tasks(self, tasks: list[TaskStart]) -> None:
+        for t in tasks:
+            tally = self.open.get(t.run_id)
+            if tally is not None:
+                tally.tasks.add(t.task_id)
+
+    def amend(self, run_id: str, status: str) -> None:
+        """A stored failure re-read as ignored or rescued."""
+        tally = self.open.get(run_id)
+        if tally is not None:
+            tally.statuses[Status.FAILED] -= 1
+            tally.statuses[status] += 1
+
+    def pop(self, run_id: str) -> Tally | None:
+        return self.open.pop(run_id, None)

@@ -1,0 +1,90 @@
+"""Benchmark the backfill: a realistic jsonl into a fresh DuckDB store.
+
+    python bench/ingest.py SIZE        # SIZE host results (default 200000)
+
+Runs of 100 tasks × 10 hosts. Prints host-results/s, MB/s and peak RSS of
+``ansiscope ingest`` (library path, one process), next to the bare ``orjson``
+line-decode rate of the same bytes. DuckDB runs with threads=1 (the target is
+one core). Target: ≥200k host results/s; RSS flat (≤300 MB for a 1 GB file).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+import pandas  # noqa: F401  (duckdb imports it on first Arrow scan: a warm process has it)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jsonl_gen import generate
+
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.schema import connect
+
+
+def bare_orjson(path: Path) -> float:
+    start = time.perf_counter()
+    with path.open("rb") as f:
+        for line in f:
+            orjson.loads(line)
+    return time.perf_counter() - start
+
+
+def ingest(path: Path, db: Path) -> None:
+    """The measured part, in its own process so its peak RSS is its own."""
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    con = connect(db)
+    con.execute("SET threads = 1")
+    start = time.perf_counter()
+    ingester = Ingester(con)
+    feed = ingester.track(path, final=True)
+    assert feed is not None
+    ingester.pump(feed, final=True)
+    ingester.finalize(feed)
+    elapsed = time.perf_counter() - start
+    (stored,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+    con.close()
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": elapsed, "stored": stored, "runs": ingester.totals.runs_started,
+                      "rss_mb": rss / 1024, "rss_before_mb": rss_before / 1024}))
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        ingest(Path(sys.argv[2]), Path(sys.argv[3]))
+        return
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.jsonl"
+        nbytes = generate(path, size)
+        lines = sum(1 for _ in path.open("rb"))
+        t_bare = bare_orjson(path)
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(path), str(Path(tmp) / "bench.duckdb")],
+            check=True, capture_output=True, text=True,
+        )
+        r = json.loads(child.stdout.strip().splitlines()[-1])
+        mb = nbytes / 1e6
+        assert r["stored"] == size, r
+        print(f"file: {size:,} host results in {r['runs']} runs, {lines:,} lines, {mb:.1f} MB")
+        print(f"bare orjson.loads per line: {lines / t_bare:,.0f} lines/s, {mb / t_bare:,.1f} MB/s")
+        print(
+            f"ansiscope ingest (parse + store): {size / r['seconds']:,.0f} host results/s, "
+            f"{mb / r['seconds']:,.1f} MB/s, {r['seconds']:.2f} s (target ≥200,000/s)"
+        )
+        print(
+            f"peak RSS of the ingesting process: {r['rss_mb']:.0f} MB "
+            f"(after imports: {r['rss_before_mb']:.0f} MB; target ≤300 MB for 1 GB)"
+        )
+
+
+if __name__ == "__main__":
+    main()
