@@ -14,12 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The main job on the embedded default: summarise every sample run.
+DB ?= ansiscope.duckdb
+
+# The main job on the embedded default: store sample_logs/ in DuckDB, list the runs
+# and show the latest one.
 run: $(STAMP)
-	@for f in sample_logs/jsonl/site-2.19.jsonl sample_logs/json/site-2.19.json \
-	          sample_logs/runner/site-2.19 sample_logs/text/site-profile-2.19.txt; do \
-	  $(BIN)/ansiscope summary $$f --no-tree; echo; \
-	done; true
+	$(BIN)/ansiscope ingest sample_logs --db $(DB)
+	$(BIN)/ansiscope runs --db $(DB) --limit 10
+	$(BIN)/ansiscope summary latest --db $(DB) --no-tree; true
 
 test: $(STAMP)
 	$(BIN)/ruff check ansiscope tests bench
@@ -33,6 +35,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000
+	$(BIN)/python bench/ingest.py 200000
+	$(BIN)/python bench/watch_latency.py 200
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

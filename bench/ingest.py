@@ -53,8 +53,17 @@ def ingest(path: Path, db: Path) -> None:
     (stored,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
     con.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"seconds": elapsed, "stored": stored, "runs": ingester.totals.runs_started,
-                      "rss_mb": rss / 1024, "rss_before_mb": rss_before / 1024}))
+    print(
+        json.dumps(
+            {
+                "seconds": elapsed,
+                "stored": stored,
+                "runs": ingester.totals.runs_started,
+                "rss_mb": rss / 1024,
+                "rss_before_mb": rss_before / 1024,
+            }
+        )
+    )
 
 
 def main() -> None:
@@ -69,7 +78,9 @@ def main() -> None:
         t_bare = bare_orjson(path)
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(path), str(Path(tmp) / "bench.duckdb")],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
         r = json.loads(child.stdout.strip().splitlines()[-1])
         mb = nbytes / 1e6

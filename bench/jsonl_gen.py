@@ -67,8 +67,18 @@ def generate(path: Path, results: int, *, tasks: int = TASKS, hosts: list[str] =
                     }
                 )
             )
-            stats = {h: {"ok": 0, "changed": 0, "failures": 0, "unreachable": 0,
-                         "skipped": 0, "rescued": 0, "ignored": 0} for h in hosts}
+            stats = {
+                h: {
+                    "ok": 0,
+                    "changed": 0,
+                    "failures": 0,
+                    "unreachable": 0,
+                    "skipped": 0,
+                    "rescued": 0,
+                    "ignored": 0,
+                }
+                for h in hosts
+            }
             for task_no in range(1, tasks + 1):
                 if n >= results:
                     break
@@ -79,22 +89,49 @@ def generate(path: Path, results: int, *, tasks: int = TASKS, hosts: list[str] =
                     "name": f"Configure component {task_no}",
                     "path": f"/srv/roles/app/tasks/main.yml:{task_no}",
                 }
-                out.write(_line({"_event": "v2_playbook_on_task_start",
-                                 "_timestamp": stamp + second, "hosts": {}, "task": task}))
+                out.write(
+                    _line(
+                        {
+                            "_event": "v2_playbook_on_task_start",
+                            "_timestamp": stamp + second,
+                            "hosts": {},
+                            "task": task,
+                        }
+                    )
+                )
                 for i, host in enumerate(hosts):
                     if n >= results:
                         break
                     n += 1
                     res = _result(task_no, n)
                     event = "v2_runner_on_failed" if res.get("failed") else "v2_runner_on_ok"
-                    key = "failures" if res.get("failed") else ("changed" if res["changed"] else "ok")
+                    key = (
+                        "failures" if res.get("failed") else ("changed" if res["changed"] else "ok")
+                    )
                     stats[host][key] += 1
                     if key == "changed":
                         stats[host]["ok"] += 1
                     end = f"{task_no % 60:02d}.{task_no:03d}{i:03d}Z"
-                    t = dict(task, duration={"start": task["duration"]["start"], "end": stamp + end})
-                    out.write(_line({"_event": event, "_timestamp": stamp + end,
-                                     "hosts": {host: res}, "task": t}))
-            out.write(_line({"_event": "v2_playbook_on_stats",
-                             "_timestamp": stamp + "59.000000Z", "stats": stats}))
+                    t = dict(
+                        task, duration={"start": task["duration"]["start"], "end": stamp + end}
+                    )
+                    out.write(
+                        _line(
+                            {
+                                "_event": event,
+                                "_timestamp": stamp + end,
+                                "hosts": {host: res},
+                                "task": t,
+                            }
+                        )
+                    )
+            out.write(
+                _line(
+                    {
+                        "_event": "v2_playbook_on_stats",
+                        "_timestamp": stamp + "59.000000Z",
+                        "stats": stats,
+                    }
+                )
+            )
     return path.stat().st_size

@@ -20,7 +20,7 @@ from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import BATCH, MAX_LINE, LineParser, iter_lines
 from ansiscope.parser.events import Event, LogFormat, Rejected
 
-BATCH_EVENTS = 50_000  # events per store transaction while catching up
+BATCH_EVENTS = 30_000  # events per store transaction while catching up
 
 LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
     LogFormat.JSONL: jsonl.JsonlParser,

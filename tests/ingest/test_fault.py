@@ -124,9 +124,11 @@ def _assert_exact(con: duckdb.DuckDBPyConnection, target: Path) -> None:
         LEFT JOIN results x USING (run_id) GROUP BY ALL HAVING r.results_total <> count(x.seq)"""
     ).fetchall()
     assert wrong == []
-    counted = dict(con.execute(
-        "SELECT metric, sum(value) FROM counters WHERE metric IN ('runs', 'task_results') GROUP BY 1"
-    ).fetchall())
+    counted = dict(
+        con.execute(
+            "SELECT metric, sum(value) FROM counters WHERE metric IN ('runs', 'task_results') GROUP BY 1"
+        ).fetchall()
+    )
     assert counted == {"runs": 10.0, "task_results": float(sum(expected.values()))}
     (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
     assert offset == target.stat().st_size

@@ -1,0 +1,73 @@
+"""The store commands in-process: exact exit codes and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import run_cli
+from tests.conftest import CANARY, SAMPLES
+
+
+def test_ingest_runs_summary_roundtrip(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = str(tmp_path / "s.duckdb")
+    monkeypatch.setenv("GITHUB_RUN_ID", "4242")
+    first = run_cli(
+        capsys, "ingest", str(SAMPLES / "jsonl"), "--db", db, "--label", "team=sre", "-q"
+    )
+    assert first.code == 0
+    assert first.out.startswith(f"{db}: 10 runs, ")
+    again = run_cli(capsys, "ingest", str(SAMPLES / "jsonl"), "--db", db, "-q")
+    assert again.code == 0 and "0 runs, 0 host results stored, 8 files unchanged" in again.out
+    listed = run_cli(capsys, "runs", "--db", db, "--format", "json", "--limit", "100")
+    runs = json.loads(listed.out)
+    assert len(runs) == 10
+    assert all(r["labels"] == {"ci.github.run_id": "4242", "team": "sre"} for r in runs)
+    failed = [r for r in runs if r["status"] == "failed"]
+    assert failed and all(r["playbook"].endswith("site.yml") for r in failed)
+    table = run_cli(capsys, "runs", "--db", db, "--playbook", "ping")
+    assert table.code == 0 and table.out.count("ping.yml") == 4
+    summary = run_cli(capsys, "summary", failed[0]["run_id"][:8], "--db", db, "-q")
+    assert summary.code == 1 and "failed hosts: app04" in summary.out
+    as_json = run_cli(capsys, "summary", "latest", "--db", db, "--json", "-")
+    assert CANARY not in as_json.out
+
+
+def test_ingest_exit_codes_and_messages(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "s.duckdb")
+    missing = run_cli(capsys, "ingest", str(tmp_path / "nope.jsonl"), "--db", db, "-q")
+    assert missing.code == 2 and "nope.jsonl: no such file or folder" in missing.err
+    junk = tmp_path / "junk.bin"
+    junk.write_bytes(b"\x00\x01\x02" * 100)
+    binary = run_cli(capsys, "ingest", str(junk), "--db", db, "-q")
+    assert binary.code == 2 and "junk.bin (byte 0): binary data" in binary.err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_bytes(b"")
+    nothing = run_cli(capsys, "ingest", str(empty), "--db", db, "-q")
+    assert nothing.code == 2 and "empty.jsonl: empty file" in nothing.err
+    unknown = run_cli(capsys, "summary", "feedface", "--db", db)
+    assert unknown.code == 2 and "no stored run with id 'feedface'" in unknown.err
+    bad_label = run_cli(capsys, "ingest", str(SAMPLES / "jsonl"), "--db", db, "--label", "oops")
+    assert bad_label.code == 2 and "expected KEY=VALUE" in bad_label.err
+
+
+def test_ingest_from_stdin(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "s.duckdb")
+    data = (SAMPLES / "jsonl/two-runs-2.19.jsonl").read_bytes()
+    result = run_cli(capsys, "ingest", "-", "--db", db, "-q", stdin=data)
+    assert result.code == 0 and "2 runs, 12 host results stored" in result.out
+    runs = json.loads(run_cli(capsys, "runs", "--db", db, "--format", "json").out)
+    assert [r["source"] for r in runs] == ["<stdin>", "<stdin>"]
+
+
+def test_prune_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    db = str(tmp_path / "s.duckdb")
+    run_cli(capsys, "ingest", str(SAMPLES / "jsonl"), "--db", db, "-q")
+    kept = run_cli(capsys, "prune", "--older-than", "3650d", "--db", db)
+    assert kept.code == 0 and "0 runs older than" in kept.out
+    bad = run_cli(capsys, "prune", "--older-than", "soon", "--db", db)
+    assert bad.code == 2 and "expected an age" in bad.err
