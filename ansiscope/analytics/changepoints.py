@@ -1,0 +1,111 @@
+"""History mode: change points in a duration series, for dashboards.
+
+Binary segmentation with a rank statistic (Mann–Whitney, so one-run spikes barely
+move it), computed for every split at once from cumulative rank sums; a split is
+kept when the statistic clears a calibrated threshold **and** the medians on either
+side differ by ≥10% and ≥1 s. Points closer than 5 runs to the start or 2 to the end
+are not reported. Each change point carries the medians before and after it and the
+first run after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+THRESHOLD = 3.5  # calibrated in bench/regressions.py (3.0: more false points; 4.5: misses)
+MIN_START = 5
+MIN_END = 2
+MIN_SEGMENT = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangePoint:
+    index: int  # the first run after the change
+    before: float  # median of the segment before
+    after: float  # median of the segment after
+    z: float
+
+    @property
+    def delta_rel(self) -> float:
+        return (self.after - self.before) / self.before if self.before > 0 else float("inf")
+
+
+def change_points(
+    values: Sequence[float],
+    *,
+    threshold: float = THRESHOLD,
+    min_rel: float = 0.10,
+    min_abs_s: float = 1.0,
+) -> list[ChangePoint]:
+    """Change points of ``values`` (chronological), earliest first."""
+    x = np.asarray(values, dtype=float)
+    found: list[int] = []
+    _split(x, 0, x.size, threshold, found)
+    found.sort()
+    out: list[ChangePoint] = []
+    bounds = [0, *found, x.size]
+    for i, k in enumerate(found):
+        before = float(np.median(x[bounds[i] : k]))
+        after = float(np.median(x[k : bounds[i + 2]]))
+        delta = after - before
+        if k < MIN_START or x.size - k < MIN_END:
+            continue
+        if abs(delta) < min_abs_s or before <= 0 or abs(delta) / before < min_rel:
+            continue
+        out.append(
+            ChangePoint(k, before, after, _z_at(x[bounds[i] : bounds[i + 2]], k - bounds[i]))
+        )
+    return out
+
+
+def _split(x: np.ndarray, lo: int, hi: int, threshold: float, found: list[int]) -> None:
+    n = hi - lo
+    if n < MIN_SEGMENT + MIN_END:
+        return
+    z = _rank_z(x[lo:hi])
+    first = MIN_SEGMENT if lo == 0 else MIN_SEGMENT
+    last = n - (MIN_END if hi == x.size else MIN_SEGMENT)
+    if last <= first:
+        return
+    k = first + int(np.argmax(np.abs(z[first:last])))
+    if abs(z[k]) < threshold:
+        return
+    found.append(lo + k)
+    _split(x, lo, lo + k, threshold, found)
+    _split(x, lo + k, hi, threshold, found)
+
+
+def _rank_z(seg: np.ndarray) -> np.ndarray:
+    """Standardised Mann–Whitney statistic for every split k (first segment = [0, k))."""
+    n = seg.size
+    ranks = _ranks(seg)
+    k = np.arange(n + 1, dtype=float)
+    r1 = np.concatenate([[0.0], np.cumsum(ranks)])
+    n1, n2 = k, n - k
+    expected = n1 * (n + 1) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (r1 - expected) / np.sqrt(n1 * n2 * (n + 1) / 12)
+    z[0] = z[-1] = 0.0
+    return np.nan_to_num(z[:n])
+
+
+def _z_at(seg: np.ndarray, k: int) -> float:
+    return float(_rank_z(seg)[k])
+
+
+def _ranks(seg: np.ndarray) -> np.ndarray:
+    order = seg.argsort(kind="mergesort")
+    ranks = np.empty(seg.size, dtype=float)
+    ranks[order] = np.arange(1, seg.size + 1)
+    # average ties (quantised durations)
+    values = seg[order]
+    start = 0
+    for i in range(1, seg.size + 1):
+        if i == seg.size or values[i] != values[start]:
+            if i - start > 1:
+                ranks[order[start:i]] = (start + 1 + i) / 2
+            start = i
+    return ranks
