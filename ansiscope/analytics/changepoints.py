@@ -66,7 +66,7 @@ def _split(x: np.ndarray, lo: int, hi: int, threshold: float, found: list[int]) 
     if n < MIN_SEGMENT + MIN_END:
         return
     z = _rank_z(x[lo:hi])
-    first = MIN_SEGMENT if lo == 0 else MIN_SEGMENT
+    first = MIN_SEGMENT
     last = n - (MIN_END if hi == x.size else MIN_SEGMENT)
     if last <= first:
         return

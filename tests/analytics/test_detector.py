@@ -75,7 +75,7 @@ def test_change_points() -> None:
     # a shift under 1 s is not reported however clean
     assert change_points(noisy(0.5, 20, seed=7) + noisy(1.0, 20, seed=8)) == []
     # too close to the end: not yet
-    assert change_points(noisy(20, 30, seed=9) + [40.0]) == []
+    assert change_points([*noisy(20, 30, seed=9), 40.0]) == []
 
 
 def test_gated_tasks_have_a_real_share() -> None:
