@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import duckdb
 import orjson
 from rich.console import Console
 
@@ -224,8 +225,15 @@ def main(argv: list[str] | None = None) -> None:
     except AnsiscopeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
+    except duckdb.Error as exc:  # a store problem we did not foresee: one line, not a traceback
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        click.echo(f"error: the store: {first}", err=True)
+        sys.exit(2)
     except BrokenPipeError:
         sys.exit(0)
 
 
-from ansiscope import cli_store  # noqa: E402,F401  (registers the store commands)
+from ansiscope import (  # noqa: E402
+    cli_gate,  # noqa: F401  (registers the gate command)
+    cli_store,  # noqa: F401  (registers the store commands)
+)

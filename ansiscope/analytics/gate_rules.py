@@ -5,12 +5,15 @@ unchanged runs of a large playbook; the rest are reported, never gated."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 MIN_SHARE = 0.05  # of the playbook's median wall time
 MIN_TASK_S = 1.0  # shorter tasks cannot clear the 1 s floor anyway
 
 
-def gated_tasks(task_medians: Mapping[Hashable, float], total_median: float) -> set[Hashable]:
+def gated_tasks(task_medians: Mapping[K, float], total_median: float) -> set[K]:
     """Keys of the tasks whose regressions fail the gate."""
     if total_median <= 0:
         return set()

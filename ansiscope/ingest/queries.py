@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from ansiscope.errors import AnsiscopeError
 from ansiscope.ingest.rows import RESULT_COLUMNS
@@ -227,3 +228,88 @@ def _recap(con: duckdb.DuckDBPyConnection, run_id: str) -> Recap | None:
         return None
     stats = {row[0]: HostStats(*row[1:8]) for row in rows}
     return Recap(run_id=run_id, seq=rows[0][9], offset=-1, stats=stats, at=rows[0][8])
+
+
+# -- for the gate and history views ------------------------------------------------
+def run_partition(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """What makes runs comparable: playbook, check mode, host count (and the run's times)."""
+    row = con.execute(
+        "SELECT run_id, playbook, check_mode, hosts_total, started_at, ingested_at, status, "
+        "duration_s FROM runs WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if row is None:
+        raise RunNotFound(f"no stored run with id {run_id!r}")
+    keys = (
+        "run_id",
+        "playbook",
+        "check_mode",
+        "hosts_total",
+        "started_at",
+        "ingested_at",
+        "status",
+        "duration_s",
+    )
+    return dict(zip(keys, row, strict=True))
+
+
+def partition_runs(
+    con: duckdb.DuckDBPyConnection, partition: dict[str, Any], limit: int
+) -> pd.DataFrame:
+    """The ``limit`` runs of the partition up to and including the given run, oldest first."""
+    return (
+        con.execute(
+            """SELECT run_id, status, duration_s, coalesce(started_at, ingested_at) AS run_at FROM runs
+        WHERE playbook IS NOT DISTINCT FROM ? AND check_mode IS NOT DISTINCT FROM ?
+          AND hosts_total IS NOT DISTINCT FROM ? AND status NOT IN ('running')
+          AND coalesce(started_at, ingested_at) <= ?
+        ORDER BY run_at DESC, run_id DESC LIMIT ?""",
+            [
+                partition["playbook"],
+                partition["check_mode"],
+                partition["hosts_total"],
+                partition["started_at"] or partition["ingested_at"],
+                limit,
+            ],
+        )
+        .df()
+        .iloc[::-1]
+        .reset_index(drop=True)
+    )
+
+
+def task_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> pd.DataFrame:
+    """Per run and task: identity fields, wall time, whether it changed or failed."""
+    return con.execute(
+        """WITH t AS (
+            SELECT run_id, task_id, any_value(play_id) AS play_id, any_value(name) AS name,
+                   any_value(role) AS role, any_value(path) AS path, bool_or(handler) AS handler,
+                   min(started_at) AS started_at
+            FROM tasks WHERE run_id IN (SELECT unnest($ids)) GROUP BY ALL),
+        p AS (SELECT run_id, play_id, any_value(name) AS play FROM plays
+              WHERE run_id IN (SELECT unnest($ids)) GROUP BY ALL),
+        tt AS (SELECT run_id, task_id, max(duration_s) AS timing FROM task_timings
+               WHERE run_id IN (SELECT unnest($ids)) GROUP BY ALL),
+        x AS (SELECT run_id, task_id, min(started_at) AS s, max(ended_at) AS e,
+                     max(duration_s) AS longest, bool_or(changed) AS changed,
+                     bool_or(status = 'failed') AS failed, count(*) AS hosts
+              FROM results WHERE run_id IN (SELECT unnest($ids)) GROUP BY ALL)
+        SELECT x.run_id, x.task_id, p.play, t.role, t.path, t.name, t.handler,
+               coalesce(tt.timing,
+                        epoch(x.e) - epoch(coalesce(t.started_at, x.s)),
+                        x.longest) AS wall_s,
+               x.changed, x.failed, x.hosts
+        FROM x JOIN t USING (run_id, task_id)
+        LEFT JOIN p ON p.run_id = t.run_id AND p.play_id = t.play_id
+        LEFT JOIN tt ON tt.run_id = x.run_id AND tt.task_id = x.task_id""",
+        {"ids": run_ids},
+    ).df()
+
+
+def host_rows(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> pd.DataFrame:
+    """Per run, task and host: duration and whether it changed."""
+    return con.execute(
+        "SELECT run_id, task_id, host, duration_s, changed FROM results "
+        "WHERE run_id IN (SELECT unnest(?)) AND duration_s IS NOT NULL",
+        [run_ids],
+    ).df()

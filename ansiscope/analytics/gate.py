@@ -1,0 +1,278 @@
+"""``ansiscope gate``: one stored run judged against its playbook's history.
+
+Series: the playbook's total time; each task's wall time; each task × host duration;
+each task's failure rate. Baselines come from the last ``window`` successful runs of
+the same partition (playbook, check mode, host count), and ok-vs-changed results are
+separate series. Only the total, tasks holding a real share of the time, and failure
+rates can fail the gate; everything else is reported.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter, defaultdict
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ansiscope.analytics.acks import Ack, acknowledge
+from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, judge
+from ansiscope.analytics.failrate import judge_failures
+from ansiscope.analytics.gate_rules import gated_tasks
+from ansiscope.analytics.taskkey import TaskKeys
+from ansiscope.ingest import queries
+
+SCHEMA_VERSION = 1
+
+
+@dataclasses.dataclass
+class Finding:
+    """One evaluated series."""
+
+    kind: str  # total / task / task_host / failure_rate
+    verdict: Verdict
+    gating: bool
+    task: str | None = None
+    host: str | None = None
+    series: str | None = None  # ok / changed: results that changed are their own series
+    baseline: Baseline | None = None
+    value: float | None = None
+    delta_s: float | None = None
+    delta_rel: float | None = None
+    z: float | None = None
+    consecutive: int = 0
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["verdict"] = str(self.verdict)
+        out["baseline"] = self.baseline.as_dict() if self.baseline else None
+        return out
+
+
+@dataclasses.dataclass
+class GateResult:
+    run_id: str
+    playbook: str | None
+    params: Params
+    findings: list[Finding]
+    history_runs: int
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counted = Counter(str(f.verdict) for f in self.findings)
+        return {str(v): counted.get(str(v), 0) for v in Verdict}
+
+    def failing(self, fail_on: str = "regression") -> list[Finding]:
+        """The gating findings that fail the gate under ``fail_on``."""
+        if fail_on == "never":
+            return []
+        bad = {Verdict.REGRESSION} | ({Verdict.SUSPECT} if fail_on == "suspect" else set())
+        return [f for f in self.findings if f.gating and f.verdict in bad]
+
+    def verdict(self, fail_on: str = "regression") -> str:
+        return "regression" if self.failing(fail_on) else "pass"
+
+    def document(self, fail_on: str = "regression") -> dict[str, Any]:
+        """The JSON contract (schema_version 1)."""
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "playbook": self.playbook,
+            "run_id": self.run_id,
+            "verdict": self.verdict(fail_on),
+            "params": {**dataclasses.asdict(self.params), "fail_on": fail_on},
+            "history_runs": self.history_runs,
+            "counts": self.counts,
+            "findings": [f.as_dict() for f in self.findings],
+        }
+
+
+def gate(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    params: Params | None = None,
+    acks: list[Ack] | None = None,
+) -> GateResult:
+    """Judge stored run ``run_id`` against the history before it."""
+    params = params or Params()
+    part = queries.run_partition(con, run_id)
+    runs = queries.partition_runs(con, part, params.window + params.sustained_runs + 25)
+    order = list(runs["run_id"])
+    if run_id not in order:  # (same timestamp as others: keep it last)
+        order.append(run_id)
+    else:
+        order.remove(run_id)
+        order.append(run_id)
+    ok_runs = set(runs.loc[runs["status"] == "successful", "run_id"]) - {run_id}
+    tasks = queries.task_rows(con, order)
+    hosts = queries.host_rows(con, order)
+    keyed = _key_tasks(tasks, order, part["playbook"])
+    findings: list[Finding] = []
+    durations = dict(zip(runs["run_id"], runs["duration_s"], strict=True))
+    total_history = [durations[r] for r in order[:-1] if r in ok_runs and pd.notna(durations[r])]
+    total_value = part["duration_s"]
+    if total_value is not None:
+        findings.append(_judge("total", total_history, float(total_value), params, gating=True))
+    findings += _task_findings(keyed, order, ok_runs, run_id, params, total_history)
+    findings += _host_findings(keyed, hosts, order, ok_runs, run_id, params)
+    findings += _failure_findings(keyed, order, run_id)
+    if acks:
+        acknowledge(findings, acks, run_id)
+    return GateResult(run_id, part["playbook"], params, findings, len(total_history))
+
+
+def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> pd.DataFrame:
+    if tasks.empty:
+        return tasks.assign(key=pd.Series(dtype=str), label=pd.Series(dtype=str))
+    rank = {r: i for i, r in enumerate(order)}
+    tasks = tasks.assign(_rank=tasks["run_id"].map(rank)).sort_values(["_rank", "task_id"])
+    keys = TaskKeys()
+    rows = zip(tasks["play"], tasks["role"], tasks["path"], tasks["name"], strict=True)
+    tasks["key"] = [
+        keys.key(playbook, play, role, path, str(name)) for play, role, path, name in rows
+    ]
+    tasks["label"] = tasks["name"].astype(str)
+    return tasks
+
+
+def _judge(
+    kind: str,
+    history: list[float],
+    value: float,
+    params: Params,
+    *,
+    gating: bool,
+    **fields: Any,
+) -> Finding:
+    previous = judge(history[:-1], history[-1], params=params).flagged if history else False
+    test: Test = judge(history, value, previous_flagged=previous, params=params)
+    return Finding(
+        kind,
+        test.verdict,
+        gating,
+        baseline=test.baseline,
+        value=value,
+        delta_s=test.delta_s,
+        delta_rel=test.delta_rel,
+        z=test.z,
+        consecutive=test.consecutive,
+        **fields,
+    )
+
+
+def _task_findings(
+    keyed: pd.DataFrame,
+    order: list[str],
+    ok_runs: set[str],
+    run_id: str,
+    params: Params,
+    total_history: list[float],
+) -> list[Finding]:
+    if keyed.empty:
+        return []
+    keyed = keyed.assign(series=keyed["changed"].map({True: "changed", False: "ok"}))
+    sums = keyed.groupby(["key", "series", "run_id"], sort=False)["wall_s"].sum(min_count=1)
+    walls: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for (key, series, rid), wall in sums.items():  # type: ignore[misc]
+        if pd.notna(wall):
+            walls[(key, series)][rid] = float(wall)
+    labels = keyed.groupby("key")["label"].last()
+    current = keyed[keyed["run_id"] == run_id]
+    medians: dict[tuple[str, str], float] = {}
+    series_values: dict[tuple[str, str], list[float]] = {}
+    for key, series in current[["key", "series"]].drop_duplicates().itertuples(index=False):
+        per_run = walls.get((key, series), {})
+        history = [per_run[r] for r in order[:-1] if r in ok_runs and r in per_run]
+        series_values[(key, series)] = history
+        if history:
+            medians[(key, series)] = float(pd.Series(history).median())
+    total_median = float(pd.Series(total_history).median()) if total_history else 0.0
+    gated = gated_tasks(medians, total_median)
+    out = []
+    for (key, series), history in series_values.items():
+        value = walls.get((key, series), {}).get(run_id)
+        if value is None:
+            continue
+        out.append(
+            _judge(
+                "task",
+                history,
+                value,
+                params,
+                gating=(key, series) in gated,
+                task=str(labels[key]),
+                series=series,
+            )
+        )
+    return out
+
+
+def _host_findings(
+    keyed: pd.DataFrame,
+    hosts: pd.DataFrame,
+    order: list[str],
+    ok_runs: set[str],
+    run_id: str,
+    params: Params,
+) -> list[Finding]:
+    if keyed.empty or hosts.empty:
+        return []
+    joined = hosts.merge(keyed[["run_id", "task_id", "key", "label"]], on=["run_id", "task_id"])
+    joined["series"] = joined["changed"].map({True: "changed", False: "ok"})
+    rank = {r: i for i, r in enumerate(order)}
+    joined["_rank"] = joined["run_id"].map(rank)
+    current = joined[joined["run_id"] == run_id]
+    history = joined[joined["run_id"].isin(ok_runs)].sort_values("_rank")
+    grouped: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for key, host, series, duration in history[["key", "host", "series", "duration_s"]].itertuples(
+        index=False
+    ):
+        grouped[(key, host, series)].append(float(duration))
+    out = []
+    for key, host, series, duration, label in current[
+        ["key", "host", "series", "duration_s", "label"]
+    ].itertuples(index=False):
+        out.append(
+            _judge(
+                "task_host",
+                grouped.get((key, host, series), []),
+                float(duration),
+                params,
+                gating=False,
+                task=str(label),
+                host=str(host),
+                series=series,
+            )
+        )
+    return out
+
+
+def _failure_findings(keyed: pd.DataFrame, order: list[str], run_id: str) -> list[Finding]:
+    if keyed.empty:
+        return []
+    failed: dict[str, dict[str, bool]] = defaultdict(dict)
+    for (key, rid), value in keyed.groupby(["key", "run_id"], sort=False)["failed"].any().items():  # type: ignore[misc]
+        failed[key][rid] = bool(value)
+    labels = keyed.groupby("key")["label"].last()
+    out = []
+    for key in keyed.loc[keyed["run_id"] == run_id, "key"].unique():
+        per_run = failed[key]
+        history = [per_run[r] for r in order[:-1] if r in per_run]
+        test = judge_failures(history, per_run.get(run_id, False))
+        if test.regression:
+            verdict = Verdict.REGRESSION
+        else:
+            verdict = Verdict.INSUFFICIENT if len(history) < 10 else Verdict.OK
+        out.append(
+            Finding(
+                "failure_rate",
+                verdict,
+                True,
+                task=str(labels[key]),
+                value=test.recent_rate,
+                delta_rel=test.recent_rate - test.baseline_rate,
+                reason=test.reason,
+            )
+        )
+    return out

@@ -1,0 +1,61 @@
+"""Task identity across runs.
+
+A task is known by its playbook, play, role, task file and name with templated parts
+stripped (``Deploy {{ version }}`` and ``Deploy 1.2`` differ only by the template, so
+``{{ … }}`` is dropped from the name). A task renamed in place (same file:line) or
+moved (same name, other file) keeps its history: keys are resolved over the runs in
+order, following whichever of the two stayed the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from ansiscope.parser.base import stable_id
+
+TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
+
+
+def clean_name(name: str) -> str:
+    """A task name without templated parts or extra spaces."""
+    return " ".join(TEMPLATE.sub("", name or "").split())
+
+
+def split_path(path: str | None) -> tuple[str, str | None]:
+    """``/x/main.yml:12`` → (``/x/main.yml``, ``/x/main.yml:12``)."""
+    if not path:
+        return "", None
+    head, sep, tail = path.rpartition(":")
+    if sep and tail.isdigit():
+        return head, path
+    return path, None
+
+
+class TaskKeys:
+    """Assigns stable keys to tasks, run after run (feed runs oldest first)."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[tuple[str, ...], str] = {}
+        self._by_place: dict[str, str] = {}
+
+    def key(
+        self, playbook: str | None, play: str | None, role: str | None, path: str | None, name: str
+    ) -> str:
+        file, place = split_path(path)
+        named = (playbook or "", play or "", role or "", clean_name(name))
+        placed = f"{playbook}\x1f{place}" if place else None
+        key = self._by_name.get(named)
+        if key is None and placed is not None:
+            key = self._by_place.get(placed)  # renamed in place
+        if key is None:
+            key = stable_id("task", *named, file)
+        self._by_name.setdefault(named, key)
+        if placed is not None:
+            self._by_place[placed] = key
+        return key
+
+    def keys(
+        self, rows: Iterable[tuple[str | None, str | None, str | None, str | None, str]]
+    ) -> list[str]:
+        return [self.key(*row) for row in rows]

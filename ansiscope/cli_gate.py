@@ -1,0 +1,154 @@
+"""``ansiscope gate``: fail a CI job when a run regressed against its history.
+
+Exit codes: 0 pass (suspects and too-little-history included, unless
+``--fail-on suspect``), 1 a regression or failure-rate regression, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from ansiscope.analytics.acks import load_acks
+from ansiscope.analytics.detector import Params
+from ansiscope.analytics.gate import GateResult
+from ansiscope.analytics.gate import gate as run_gate
+from ansiscope.cli import cli
+from ansiscope.cli_store import db_option, label_option
+from ansiscope.errors import ParseError, UsageError
+from ansiscope.exporters import gate_report
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.labels import run_labels
+from ansiscope.ingest.queries import playbook_filter, resolve_run
+from ansiscope.ingest.schema import connect
+
+
+@cli.command()
+@db_option
+@click.option("--run", "run_ref", metavar="RUN_ID|latest", help="A stored run.")
+@click.option(
+    "--file", "log", metavar="RUN_LOG", help="Ingest this log first, then gate its last run."
+)
+@click.option("--playbook", help="With --run latest: the latest run of this playbook.")
+@click.option("--window", default=30, show_default=True, help="Successful runs in the baseline.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["regression", "suspect", "never"]),
+    default="regression",
+    show_default=True,
+)
+@click.option(
+    "--ack", "ack_file", metavar="acks.yml", help="Known regressions: reported, not failed."
+)
+@click.option(
+    "--format", "out_fmt", type=click.Choice(["text", "json", "markdown", "junit"]), default="text"
+)
+@click.option("--output", metavar="FILE", help="Write the report here instead of stdout.")
+@label_option
+def gate(
+    db: str,
+    run_ref: str | None,
+    log: str | None,
+    playbook: str | None,
+    window: int,
+    fail_on: str,
+    ack_file: str | None,
+    out_fmt: str,
+    output: str | None,
+    labels: tuple[str, ...],
+) -> None:
+    """Judge a run against its playbook's history; exit 1 on a regression.
+
+    Writes a Markdown summary to $GITHUB_STEP_SUMMARY when that is set.
+    """
+    if (run_ref is None) == (log is None):
+        raise UsageError("give exactly one of --run RUN_ID|latest or --file RUN_LOG")
+    acks = load_acks(ack_file) if ack_file else []
+    con = connect(db)
+    try:
+        run_id = _ingest_log(con, log, labels) if log else _pick(con, run_ref or "latest", playbook)
+        result = run_gate(con, run_id, Params(window=window), acks)
+    finally:
+        con.close()
+    renderers = {
+        "json": lambda: gate_report.json_bytes(result, fail_on),
+        "markdown": lambda: gate_report.markdown(result, fail_on).encode(),
+        "junit": lambda: gate_report.junit(result, fail_on),
+    }
+    if out_fmt == "text":
+        _print_text(result, fail_on, output)
+    else:
+        data = renderers[out_fmt]()
+        if output:
+            Path(output).write_bytes(data)
+        else:
+            sys.stdout.buffer.write(data)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        with open(summary_file, "a", encoding="utf-8") as f:
+            f.write(gate_report.markdown(result, fail_on) + "\n")
+    sys.exit(1 if result.failing(fail_on) else 0)
+
+
+def _pick(con: duckdb.DuckDBPyConnection, ref: str, playbook: str | None) -> str:
+    if ref == "latest" and playbook:
+        where, params = playbook_filter(playbook)
+        row = con.execute(
+            f"SELECT run_id FROM runs WHERE {where} AND status <> 'running' "
+            "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT 1",
+            params,
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"no stored run of playbook {playbook!r}")
+        return str(row[0])
+    return resolve_run(con, ref)
+
+
+def _ingest_log(con: duckdb.DuckDBPyConnection, log: str, labels: tuple[str, ...]) -> str:
+    path = Path(log)
+    if not path.exists():
+        raise ParseError(log, "no such file")
+    ingester = Ingester(con, run_labels(labels))
+    feed = ingester.track(path, final=True)
+    if feed is not None:
+        ingester.pump(feed, final=True)
+        ingester.finalize(feed)
+    row = con.execute(
+        "SELECT r.run_id FROM runs r JOIN files f USING (file_id) WHERE f.path = ? "
+        "ORDER BY coalesce(r.started_at, r.ingested_at) DESC LIMIT 1",
+        [str(path)],
+    ).fetchone()
+    if row is None:
+        raise ParseError(log, "no Ansible run found in it")
+    return str(row[0])
+
+
+def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            _render(Console(file=fh, width=160, highlight=False), result, fail_on)
+    else:
+        width = None if sys.stdout.isatty() else 160
+        _render(Console(width=width, highlight=False), result, fail_on)
+
+
+def _render(console: Console, result: GateResult, fail_on: str) -> None:
+    console.print(gate_report.headline(result, fail_on))
+    console.print(
+        f"run {result.run_id} of {result.playbook or '?'}; "
+        f"baseline: {result.history_runs} earlier successful runs"
+    )
+    rows = gate_report.text_rows(result)
+    if rows:
+        table = Table(box=None, pad_edge=False)
+        for column in gate_report.HEADER:
+            table.add_column(column)
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
