@@ -1,0 +1,184 @@
+"""The gate on a stored history: each exit code, each output's shape, acks, failure rates."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from tests.analytics.history import write_run
+from tests.clirun import run_cli
+
+
+@pytest.fixture
+def history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, str]:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(15):
+        write_run(logs, i)
+    db = str(tmp_path / "g.duckdb")
+    assert run_cli(capsys, "ingest", str(logs), "--db", db, "-q").code == 0
+    return logs, db
+
+
+def gate(capsys: pytest.CaptureFixture[str], db: str, *args: str):  # noqa: ANN201
+    return run_cli(capsys, "gate", "--db", db, *args)
+
+
+def test_unchanged_run_passes_and_json_has_every_series(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs, db = history
+    result = gate(capsys, db, "--file", str(write_run(logs, 15)), "--format", "json")
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    assert doc["schema_version"] == 1 and doc["verdict"] == "pass"
+    assert doc["playbook"] == "/srv/deploy.yml" and len(doc["run_id"]) == 16
+    kinds = [f["kind"] for f in doc["findings"]]
+    assert kinds.count("total") == 1 and kinds.count("task") == 3
+    assert kinds.count("task_host") == 6 and kinds.count("failure_rate") == 3
+    total = doc["findings"][0]
+    assert total["verdict"] == "ok" and total["baseline"]["n"] == 15
+    assert set(total["baseline"]) == {"n", "median", "mad", "p10", "p90"}
+    assert {"value", "delta_s", "delta_rel", "z", "consecutive", "task", "host", "verdict"} <= set(
+        total
+    )
+    gating = {f["task"] for f in doc["findings"] if f["gating"] and f["kind"] == "task"}
+    assert gating == {"Build the release", "Restart the service"}  # not the 0.2 s task
+    assert doc["counts"]["regression"] == 0
+
+
+def test_three_times_slower_task_fails_at_once(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs, db = history
+    result = gate(
+        capsys,
+        db,
+        "--file",
+        str(write_run(logs, 15, slower={"Restart the service": 3.0})),
+        "--format",
+        "markdown",
+    )
+    assert result.code == 1
+    first = result.out.splitlines()[0]
+    assert first.startswith("### ansiscope gate: FAIL: ") and "regression" in first
+    table = result.out.split("<details>")[0]
+    assert "| Restart the service | all |" in table and "| regression |" in table
+    assert "Build the release" not in table
+    assert len(result.out.encode()) < 64 * 1024
+
+
+def test_weak_slowdown_is_suspect_then_regression(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs, db = history
+    slow = {"Build the release": 1.3}  # +3 s, +30%: flagged, not strong
+    first = gate(capsys, db, "--file", str(write_run(logs, 15, slower=slow)), "--format", "json")
+    assert first.code == 0
+    verdicts = {
+        (f["kind"], f["task"]): f["verdict"]
+        for f in json.loads(first.out)["findings"]
+        if f["kind"] == "task"
+    }
+    assert verdicts[("task", "Build the release")] == "suspect"
+    assert gate(capsys, db, "--run", "latest", "--fail-on", "suspect").code == 1
+    assert gate(capsys, db, "--run", "latest", "--fail-on", "never").code == 0
+    second = gate(capsys, db, "--file", str(write_run(logs, 16, slower=slow)), "--format", "junit")
+    assert second.code == 1
+    suite = ET.fromstring(second.out).find("testsuite")
+    assert suite is not None
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert cases["Build the release"].find("failure") is not None
+    assert cases["Restart the service"].find("failure") is None
+    assert cases["playbook total"].find("failure") is not None  # +3 s of ~15 s, twice: also slower
+    assert suite.get("failures") == "2" and int(suite.get("tests") or 0) == len(cases)
+
+
+def test_ack_turns_a_regression_into_a_pass(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    logs, db = history
+    acks = tmp_path / "acks.yml"
+    acks.write_text(
+        '- task: "Restart *"\n  reason: "slower restart accepted in #42"\n  expires: 2999-01-01\n'
+    )
+    run = write_run(logs, 15, slower={"Restart the service": 3.0})
+    result = gate(capsys, db, "--file", str(run), "--ack", str(acks), "--format", "json")
+    assert result.code == 0
+    found = [
+        f
+        for f in json.loads(result.out)["findings"]
+        if f["task"] == "Restart the service" and f["kind"] == "task"
+    ]
+    assert (
+        found[0]["verdict"] == "acknowledged"
+        and found[0]["reason"] == "slower restart accepted in #42"
+    )
+    expired = tmp_path / "old.yml"
+    expired.write_text('- task: "Restart *"\n  reason: "old"\n  expires: 2000-01-01\n')
+    assert gate(capsys, db, "--run", "latest", "--ack", str(expired)).code == 1
+
+
+def test_new_failure_after_twenty_clean_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(20):
+        write_run(logs, i)
+    db = str(tmp_path / "g.duckdb")
+    run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    result = gate(
+        capsys,
+        db,
+        "--file",
+        str(write_run(logs, 20, fail={"Check the banner"})),
+        "--format",
+        "json",
+    )
+    assert result.code == 1
+    rate = [
+        f
+        for f in json.loads(result.out)["findings"]
+        if f["kind"] == "failure_rate" and f["verdict"] == "regression"
+    ]
+    assert [(f["task"], f["reason"]) for f in rate] == [("Check the banner", "new failure")]
+
+
+def test_insufficient_history_is_neutral_and_usage_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(5):
+        write_run(logs, i)
+    db = str(tmp_path / "g.duckdb")
+    run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    result = gate(capsys, db, "--file", str(write_run(logs, 5, slower={"Build the release": 5.0})))
+    assert result.code == 0
+    assert result.out.startswith(
+        "PASS: 0 regressions, 0 suspects, 0 tasks OK, 0 new, 4 with too little history"
+    )
+    both = gate(capsys, db)
+    assert both.code == 2 and "exactly one of --run" in both.err
+    missing = gate(capsys, db, "--file", str(tmp_path / "nope.jsonl"))
+    assert missing.code == 2 and "nope.jsonl: no such file" in missing.err
+    bad_ack = tmp_path / "bad.yml"
+    bad_ack.write_text("- task: x\n")
+    assert "needs at least" in gate(capsys, db, "--run", "latest", "--ack", str(bad_ack)).err
+
+
+def test_step_summary_is_written(
+    history: tuple[Path, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    logs, db = history
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    assert gate(capsys, db, "--file", str(write_run(logs, 15))).code == 0
+    assert summary.read_text().startswith("### ansiscope gate: PASS")
