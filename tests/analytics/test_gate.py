@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from tests.analytics.history import write_run
-from tests.clirun import run_cli
+from tests.clirun import Result, run_cli
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def history(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[Path, s
     return logs, db
 
 
-def gate(capsys: pytest.CaptureFixture[str], db: str, *args: str):  # noqa: ANN201
+def gate(capsys: pytest.CaptureFixture[str], db: str, *args: str) -> Result:
     return run_cli(capsys, "gate", "--db", db, *args)
 
 
