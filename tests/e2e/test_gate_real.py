@@ -1,0 +1,77 @@
+"""Real ansible-playbook, 25 runs: one task becomes 3× slower from run N on. The gate
+passes every run before N and fails within two runs after N naming that task (and no
+other task); a task with pure noise is never flagged."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.clirun import run_cli
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.e2e
+ANSIBLE = Path(sys.executable).parent / "ansible-playbook"
+RUNS, N = 25, 18
+PLAYBOOK = """
+- name: Timed maintenance
+  hosts: db01
+  gather_facts: false
+  tasks:
+    - name: Quick ping
+      ansible.builtin.ping:
+    - name: Steady work
+      ansible.builtin.command: "sleep {{ steady }}"
+      changed_when: false
+    - name: Noisy work
+      ansible.builtin.command: "sleep {{ noise }}"
+      changed_when: false
+"""
+
+
+@pytest.mark.skipif(not ANSIBLE.exists(), reason="ansible not installed")
+def test_gate_catches_a_real_slowdown_and_only_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    book = tmp_path / "timed.yml"
+    book.write_text(PLAYBOOK)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    db = str(tmp_path / "store.duckdb")
+    playbooks = SAMPLES / "playbooks"
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(playbooks / "ansible.cfg"),
+        "ANSIBLE_INVENTORY": str(playbooks / "inventory.ini"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.jsonl",
+    }
+    rng = random.Random(11)
+    codes, failing_tasks, noisy_flags = [], [], []
+    for i in range(RUNS):
+        steady = 3.0 if i >= N else 1.0
+        noise = rng.uniform(0.05, 0.7)
+        log = logs / f"run-{i:02d}.jsonl"
+        with log.open("wb") as out:
+            subprocess.run(
+                [str(ANSIBLE), str(book), "-e", f"steady={steady} noise={noise:.2f}"],
+                stdout=out, env=env, cwd=playbooks, check=True, timeout=120,
+            )
+        result = run_cli(capsys, "gate", "--db", db, "--file", str(log), "--format", "json")
+        doc = json.loads(result.out)
+        codes.append(result.code)
+        failing_tasks.append(sorted({
+            f["task"] for f in doc["findings"]
+            if f["kind"] == "task" and f["verdict"] == "regression"
+        }))
+        noisy_flags += [f["verdict"] for f in doc["findings"]
+                        if f["task"] == "Noisy work" and f["verdict"] in ("regression", "suspect")]
+    assert codes[:N] == [0] * N, (codes, failing_tasks)
+    caught = [i for i in range(N, min(N + 2, RUNS)) if codes[i] == 1]
+    assert caught, (codes, failing_tasks)
+    assert failing_tasks[caught[0]] == ["Steady work"]
+    assert all(tasks in ([], ["Steady work"]) for tasks in failing_tasks)
+    assert noisy_flags == []
