@@ -1,0 +1,56 @@
+"""Benchmark the gate: judge the latest run against a long history.
+
+    python bench/gate.py RUNS        # RUNS runs × 200 tasks × 10 hosts (default 1000)
+
+Builds the store once (ingest of a generated jsonl; not timed as the gate), then
+times ``gate(latest)`` over five repetitions. Target: ≤1 s with 1,000 runs.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jsonl_gen import generate
+
+from ansiscope.analytics.gate import gate
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.queries import resolve_run
+from ansiscope.ingest.schema import connect
+
+TASKS, HOSTS = 200, 10
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "history.jsonl"
+        generate(log, runs * TASKS * HOSTS, tasks=TASKS)
+        con = connect(Path(tmp) / "gate.duckdb")
+        started = time.perf_counter()
+        ingester = Ingester(con)
+        feed = ingester.track(log, final=True)
+        assert feed is not None
+        ingester.pump(feed, final=True)
+        ingester.finalize(feed)
+        (results,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+        print(f"history: {runs} runs × {TASKS} tasks × {HOSTS} hosts = {results:,} host results "
+              f"(ingested in {time.perf_counter() - started:.0f} s)")
+        run_id = resolve_run(con, "latest")
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            result = gate(con, run_id)
+            times.append(time.perf_counter() - t)
+        con.close()
+    print(f"gate over the latest run: {len(result.findings):,} series judged; "
+          f"best {min(times) * 1000:.0f} ms, median {sorted(times)[2] * 1000:.0f} ms (target ≤1000 ms)")
+
+
+if __name__ == "__main__":
+    main()
