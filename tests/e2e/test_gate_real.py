@@ -36,7 +36,9 @@ PLAYBOOK = """
 
 
 @pytest.mark.skipif(not ANSIBLE.exists(), reason="ansible not installed")
-def test_gate_catches_a_real_slowdown_and_only_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_gate_catches_a_real_slowdown_and_only_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     book = tmp_path / "timed.yml"
     book.write_text(PLAYBOOK)
     logs = tmp_path / "logs"
@@ -58,17 +60,29 @@ def test_gate_catches_a_real_slowdown_and_only_it(tmp_path: Path, capsys: pytest
         with log.open("wb") as out:
             subprocess.run(
                 [str(ANSIBLE), str(book), "-e", f"steady={steady} noise={noise:.2f}"],
-                stdout=out, env=env, cwd=playbooks, check=True, timeout=120,
+                stdout=out,
+                env=env,
+                cwd=playbooks,
+                check=True,
+                timeout=120,
             )
         result = run_cli(capsys, "gate", "--db", db, "--file", str(log), "--format", "json")
         doc = json.loads(result.out)
         codes.append(result.code)
-        failing_tasks.append(sorted({
-            f["task"] for f in doc["findings"]
-            if f["kind"] == "task" and f["verdict"] == "regression"
-        }))
-        noisy_flags += [f["verdict"] for f in doc["findings"]
-                        if f["task"] == "Noisy work" and f["verdict"] in ("regression", "suspect")]
+        failing_tasks.append(
+            sorted(
+                {
+                    f["task"]
+                    for f in doc["findings"]
+                    if f["kind"] == "task" and f["verdict"] == "regression"
+                }
+            )
+        )
+        noisy_flags += [
+            f["verdict"]
+            for f in doc["findings"]
+            if f["task"] == "Noisy work" and f["verdict"] in ("regression", "suspect")
+        ]
     assert codes[:N] == [0] * N, (codes, failing_tasks)
     caught = [i for i in range(N, min(N + 2, RUNS)) if codes[i] == 1]
     assert caught, (codes, failing_tasks)

@@ -1,0 +1,66 @@
+"""Named queries over many runs (health, hosts, task history): the SQL behind analytics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import pandas as pd
+
+from ansiscope.ingest.queries import playbook_filter
+
+
+def runs_frame(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:
+    """One row per finished or running run: playbook, status, times, change/failure counts."""
+    return con.execute(
+        """SELECT run_id, coalesce(playbook, '') AS playbook, status, check_mode,
+                  coalesce(started_at, ingested_at) AS started_at, ended_at, duration_s,
+                  hosts_total, coalesce(changed, 0) AS changed, coalesce(failures, 0) AS failures,
+                  coalesce(unreachable, 0) AS unreachable
+        FROM runs WHERE $since IS NULL OR coalesce(started_at, ingested_at) >= $since
+        ORDER BY started_at""",
+        {"since": since},
+    ).df()
+
+
+def host_frame(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:
+    """Per host and run: how it ended (from the recap) and when."""
+    return con.execute(
+        """SELECT s.host, s.run_id, coalesce(r.playbook, '') AS playbook,
+                  coalesce(r.started_at, r.ingested_at) AS started_at,
+                  s.ok, s.changed, s.failures, s.unreachable
+        FROM host_stats s JOIN runs r USING (run_id)
+        WHERE $since IS NULL OR coalesce(r.started_at, r.ingested_at) >= $since""",
+        {"since": since},
+    ).df()
+
+
+def task_history_frame(
+    con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 200
+) -> pd.DataFrame:
+    """Per run and task of a playbook's last ``limit`` runs: wall time, failure, hosts."""
+    where, params = playbook_filter(playbook)
+    return con.execute(
+        f"""WITH r AS (SELECT run_id, coalesce(started_at, ingested_at) AS run_at, status, duration_s
+                       FROM runs WHERE {where} AND status <> 'running' ORDER BY run_at DESC LIMIT ?),
+        x AS (SELECT run_id, task_id, min(started_at) AS s, max(ended_at) AS e,
+                     max(duration_s) AS longest, bool_or(status = 'failed') AS failed,
+                     arg_max(host, coalesce(duration_s, 0)) AS slowest_host,
+                     sum(CASE WHEN attempts > 1 THEN duration_s * (attempts - 1) / attempts
+                         ELSE 0 END) AS retry_s
+              FROM results WHERE run_id IN (SELECT run_id FROM r) GROUP BY ALL),
+        t AS (SELECT run_id, task_id, any_value(name) AS name, any_value(path) AS path,
+                     any_value(role) AS role, any_value(play_id) AS play_id,
+                     min(started_at) AS started_at
+              FROM tasks WHERE run_id IN (SELECT run_id FROM r) GROUP BY ALL),
+        p AS (SELECT run_id, play_id, any_value(name) AS play FROM plays
+              WHERE run_id IN (SELECT run_id FROM r) GROUP BY ALL)
+        SELECT r.run_id, r.run_at AS at, r.status, r.duration_s AS run_duration_s, x.task_id, t.name,
+               t.path, t.role, p.play,
+               coalesce(epoch(x.e) - epoch(coalesce(t.started_at, x.s)), x.longest) AS wall_s,
+               x.failed, x.slowest_host, x.retry_s
+        FROM x JOIN r USING (run_id) JOIN t USING (run_id, task_id)
+        LEFT JOIN p ON p.run_id = t.run_id AND p.play_id = t.play_id
+        ORDER BY r.run_at""",
+        [*params, limit],
+    ).df()
