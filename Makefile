@@ -37,6 +37,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000
 	$(BIN)/python bench/ingest.py 200000
 	$(BIN)/python bench/watch_latency.py 200
+	$(BIN)/python bench/regressions.py 200 --seeds 5
+	$(BIN)/python bench/gate.py 1000
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache
