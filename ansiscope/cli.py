@@ -235,5 +235,6 @@ def main(argv: list[str] | None = None) -> None:
 
 from ansiscope import (  # noqa: E402
     cli_gate,  # noqa: F401  (registers the gate command)
+    cli_serve,  # noqa: F401  (registers the serve command)
     cli_store,  # noqa: F401  (registers the store commands)
 )

@@ -15,6 +15,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from ansiscope import client
 from ansiscope.analytics.acks import load_acks
 from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import GateResult
@@ -50,6 +51,9 @@ from ansiscope.ingest.schema import connect
     "--format", "out_fmt", type=click.Choice(["text", "json", "markdown", "junit"]), default="text"
 )
 @click.option("--output", metavar="FILE", help="Write the report here instead of stdout.")
+@click.option(
+    "--server", metavar="URL", help="Ask a running 'ansiscope serve' instead of opening the store."
+)
 @label_option
 def gate(
     db: str,
@@ -61,6 +65,7 @@ def gate(
     ack_file: str | None,
     out_fmt: str,
     output: str | None,
+    server: str | None,
     labels: tuple[str, ...],
 ) -> None:
     """Judge a run against its playbook's history; exit 1 on a regression.
@@ -69,6 +74,9 @@ def gate(
     """
     if (run_ref is None) == (log is None):
         raise UsageError("give exactly one of --run RUN_ID|latest or --file RUN_LOG")
+    if server:
+        _remote(server, run_ref, log, fail_on, out_fmt, output)
+        return
     acks = load_acks(ack_file) if ack_file else []
     con = connect(db)
     try:
@@ -152,3 +160,31 @@ def _render(console: Console, result: GateResult, fail_on: str) -> None:
         for row in rows:
             table.add_row(*row)
         console.print(table)
+
+
+def _remote(
+    server: str,
+    run_ref: str | None,
+    log: str | None,
+    fail_on: str,
+    out_fmt: str,
+    output: str | None,
+) -> None:
+    """The usual CI setup: a central service, and the gate asked over HTTP."""
+    run = run_ref or "latest"
+    if log:
+        path = Path(log)
+        if not path.exists():
+            raise ParseError(log, "no such file")
+        run = client.upload(server, path)[-1]
+    fmt = "markdown" if out_fmt == "text" else out_fmt
+    verdict, body = client.gate(server, run, fail_on, fmt)
+    if output:
+        Path(output).write_bytes(body)
+    else:
+        sys.stdout.buffer.write(body)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file and fmt == "markdown":
+        with open(summary_file, "a", encoding="utf-8") as f:
+            f.write(body.decode() + "\n")
+    sys.exit(1 if verdict == "regression" else 0)

@@ -39,8 +39,10 @@ def main() -> None:
         ingester.pump(feed, final=True)
         ingester.finalize(feed)
         (results,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
-        print(f"history: {runs} runs × {TASKS} tasks × {HOSTS} hosts = {results:,} host results "
-              f"(ingested in {time.perf_counter() - started:.0f} s)")
+        print(
+            f"history: {runs} runs × {TASKS} tasks × {HOSTS} hosts = {results:,} host results "
+            f"(ingested in {time.perf_counter() - started:.0f} s)"
+        )
         run_id = resolve_run(con, "latest")
         times = []
         for _ in range(5):
@@ -48,8 +50,10 @@ def main() -> None:
             result = gate(con, run_id)
             times.append(time.perf_counter() - t)
         con.close()
-    print(f"gate over the latest run: {len(result.findings):,} series judged; "
-          f"best {min(times) * 1000:.0f} ms, median {sorted(times)[2] * 1000:.0f} ms (target ≤1000 ms)")
+    print(
+        f"gate over the latest run: {len(result.findings):,} series judged; "
+        f"best {min(times) * 1000:.0f} ms, median {sorted(times)[2] * 1000:.0f} ms (target ≤1000 ms)"
+    )
 
 
 if __name__ == "__main__":

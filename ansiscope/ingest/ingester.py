@@ -11,6 +11,7 @@ nothing is skipped.
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -165,8 +166,11 @@ class Ingester:
         return record
 
     # -- moving data ------------------------------------------------------------
-    def pump(self, feed: Feed, *, final: bool = False) -> Written:
-        """Store everything new in ``feed`` (in batches, each with its checkpoint)."""
+    def pump(
+        self, feed: Feed, *, final: bool = False, stop: threading.Event | None = None
+    ) -> Written:
+        """Store everything new in ``feed`` (in batches, each with its checkpoint);
+        ``stop`` ends it after the batch being stored (a clean shutdown)."""
         total = Written()
         record = feed.record
         if self._truncated(feed):
@@ -178,7 +182,7 @@ class Ingester:
                 grow_head(feed.path, record)
                 self._add(total, self.writer.commit(record, events))
                 self.last_growth[record.file_id] = time.monotonic()
-            if not more:
+            if not more or (stop is not None and stop.is_set()):
                 return total
 
     def commit(self, record: FileRecord, events: list[Event]) -> Written:

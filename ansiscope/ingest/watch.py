@@ -3,8 +3,8 @@
 watchdog (inotify, or polling for NFS) only wakes the loop; every wake polls the
 followed files from their offsets, and a periodic rescan of the folders is the
 safety net for missed events. A file quiet for ``idle_s`` with a run still open has
-that run marked ``interrupted`` (it goes back to ``running`` if the file grows); a
-deleted file's open runs are closed the same way.
+its runs closed (``interrupted`` without a recap); should it grow again it is stored
+again, whole. A deleted file's open runs are closed the same way.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ansiscope.errors import ParseError
+from ansiscope.ingest.feeds import Feed
 from ansiscope.ingest.ingester import Ingester, discover
 from ansiscope.ingest.records import Written
 
@@ -62,11 +63,15 @@ class Watcher:
         self.stop = threading.Event()
         self._last_scan = 0.0
         self._bad: dict[str, float] = {}  # unreadable path -> size when it was tried
-        self._idle: set[str] = set()
         self.last_ingest = time.time()
 
-    def run(self) -> None:
-        """Follow until ``stop`` is set (SIGTERM/SIGINT in the CLI)."""
+    def run(
+        self,
+        lock: threading.Lock | None = None,
+        after_step: Callable[[Written], None] | None = None,
+    ) -> None:
+        """Follow until ``stop`` is set (SIGTERM/SIGINT in the CLI). ``lock`` is held
+        around each step (a service shares the store with other writers)."""
         observer = PollingObserver(timeout=1) if self.poll else Observer()
         handler = _Wake(self.wake, self.rescan)
         for root in self.roots:
@@ -74,7 +79,13 @@ class Watcher:
         observer.start()
         try:
             while not self.stop.is_set():
-                self.step()
+                if lock is None:
+                    written = self.step()
+                else:
+                    with lock:
+                        written = self.step()
+                if after_step is not None:
+                    after_step(written)
                 self.wake.wait(self.tick_s)
                 self.wake.clear()
         finally:
@@ -94,17 +105,19 @@ class Watcher:
                 self.report(f"{feed.path}: deleted; its open runs are closed as interrupted")
                 self.ingester.finalize(feed, state="deleted")
                 continue
-            written = self.ingester.pump(feed)
+            written = self.ingester.pump(feed, stop=self.stop)
+            if self.stop.is_set():
+                break
             if written.events:
                 self.last_ingest = time.time()
-                self._idle.discard(feed.record.file_id)
                 total.events += written.events
                 total.results += written.results
             elif now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s:
-                self._mark_idle(feed.record.file_id, str(feed.path))
+                self._close_idle(feed)
         return total
 
     def _scan(self) -> None:
+        skipped: list[str] = []
         for path in discover(self.roots):
             key = str(path)
             try:
@@ -117,13 +130,19 @@ class Watcher:
                 self.ingester.track(path)
             except ParseError as exc:
                 self._bad[key] = size
-                self.report(f"skipped: {exc}")
+                skipped.append(str(exc))
             else:
                 self._bad.pop(key, None)
+        if len(skipped) == 1:
+            self.report(f"skipped: {skipped[0]}")
+        elif skipped:
+            names = ", ".join(s.split(" (byte", 1)[0].split(": ", 1)[0] for s in skipped[:3])
+            self.report(f"skipped {len(skipped)} files that are not Ansible logs ({names}, …)")
 
-    def _mark_idle(self, file_id: str, path: str) -> None:
-        if file_id in self._idle:
-            return
-        self._idle.add(file_id)
-        if self.ingester.writer.mark_interrupted(file_id):
-            self.report(f"{path}: quiet for {self.idle_s:.0f}s; its open run is marked interrupted")
+    def _close_idle(self, feed: Feed) -> None:
+        """A quiet file is over for now: close its runs (a recap still buffered by the
+        text parser is used; a run without one is ``interrupted``). Should it grow
+        again, it is stored again, whole."""
+        written = self.ingester.finalize(feed)
+        if written.runs_ended:
+            self.report(f"{feed.path}: quiet for {self.idle_s:.0f}s; its open runs are closed")

@@ -143,15 +143,6 @@ class Writer:
             self.con.execute("ROLLBACK")
             raise
 
-    def mark_interrupted(self, file_id: str) -> int:
-        """Runs of an input that went quiet without a recap: ``interrupted``."""
-        rows = self.con.execute(
-            "UPDATE runs SET status = 'interrupted' WHERE file_id = ? AND status = 'running' "
-            "RETURNING run_id",
-            [file_id],
-        ).fetchall()
-        return len(rows)
-
     # -- batches ----------------------------------------------------------------
     def commit(self, record: FileRecord, events: Sequence[Event]) -> Written:
         """Store ``events`` and ``record``'s new offset in one transaction."""

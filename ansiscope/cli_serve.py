@@ -1,0 +1,111 @@
+"""``ansiscope serve``: the long-running service (store owner, watcher, /metrics, API)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ansiscope.cli import cli
+from ansiscope.cli_store import db_option, label_option
+from ansiscope.errors import UsageError
+from ansiscope.exporters.server import MAX_UPLOAD, Service, read_password
+from ansiscope.ingest.labels import run_labels
+from ansiscope.ingest.retention import parse_age
+from ansiscope.ingest.schema import connect
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--watch",
+    "folders",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="Follow this folder (repeatable).",
+)
+@click.option("--poll", is_flag=True, help="Poll the folders (NFS).")
+@click.option("--bind", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9464, show_default=True, type=int)
+@click.option("--retention", metavar="AGE", help="Delete runs older than AGE (e.g. 90d), hourly.")
+@click.option(
+    "--tls-cert", type=click.Path(dir_okay=False), help="Serve HTTPS with this certificate…"
+)
+@click.option("--tls-key", type=click.Path(dir_okay=False), help="…and this key.")
+@click.option(
+    "--max-upload", default=MAX_UPLOAD, show_default=True, help="Largest accepted upload (bytes)."
+)
+@click.option(
+    "--top-playbooks",
+    default=100,
+    show_default=True,
+    help="Playbook label values kept in metrics; the rest are 'other'.",
+)
+@label_option
+def serve(
+    db: str,
+    folders: tuple[str, ...],
+    poll: bool,
+    bind: str,
+    port: int,
+    retention: str | None,
+    tls_cert: str | None,
+    tls_key: str | None,
+    max_upload: int,
+    top_playbooks: int,
+    labels: tuple[str, ...],
+) -> None:
+    """Own the store, follow folders, serve /metrics, /healthz and the JSON API.
+
+    Basic auth: set ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE.
+    """
+    roots = [Path(f) for f in folders]
+    missing = [str(r) for r in roots if not r.is_dir()]
+    if missing:
+        raise UsageError(f"not a folder: {', '.join(missing)}")
+    if retention:
+        parse_age(retention)
+    if bool(tls_cert) != bool(tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    user = os.environ.get("ANSISCOPE_AUTH_USER")
+    password = read_password(os.environ.get("ANSISCOPE_AUTH_PASSWORD_FILE"))
+    if bool(user) != (password is not None):
+        raise UsageError(
+            "set both ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE, or neither"
+        )
+    con = connect(db)
+    service = Service(
+        con,
+        db=db,
+        watch=roots,
+        poll=poll,
+        labels=run_labels(labels),
+        auth=(user, password) if user and password is not None else None,
+        max_upload=max_upload,
+        retention_age=retention,
+        top_n=top_playbooks,
+    )
+    bound = service.start(bind, port, (tls_cert, tls_key) if tls_cert and tls_key else None)
+    scheme = "https" if tls_cert else "http"
+    base = f"{scheme}://{bind}:{bound}"
+    click.echo(f"ansiscope serving {db}", err=True)
+    click.echo(f"  metrics   {base}/metrics", err=True)
+    click.echo(f"  health    {base}/healthz", err=True)
+    click.echo(f"  API       {base}/api/runs", err=True)
+    if roots:
+        click.echo(f"  watching  {', '.join(map(str, roots))}", err=True)
+    done = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    done.wait()
+    click.echo("stopping: finishing the current batch…", err=True)
+    service.shutdown()
+    click.echo("stopped", err=True)

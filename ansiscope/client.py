@@ -1,0 +1,66 @@
+"""Talking to a running ``ansiscope serve`` (``--server URL``) instead of opening the file."""
+
+from __future__ import annotations
+
+import base64
+import os
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ansiscope.errors import AnsiscopeError
+from ansiscope.exporters.server import read_password
+
+TIMEOUT_S = 120
+
+
+class ServerError(AnsiscopeError):
+    """The service answered with an error, or not at all."""
+
+
+def _request(url: str, data: bytes | None = None) -> tuple[bytes, dict[str, str]]:
+    request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
+    user = os.environ.get("ANSISCOPE_AUTH_USER")
+    password = read_password(os.environ.get("ANSISCOPE_AUTH_PASSWORD_FILE"))
+    if user and password is not None:
+        token = base64.b64encode(f"{user}:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+            return response.read(), dict(response.headers.items())
+    except urllib.error.HTTPError as exc:
+        try:
+            reason = orjson.loads(exc.read()).get("error", exc.reason)
+        except orjson.JSONDecodeError:
+            reason = exc.reason
+        raise ServerError(f"{url.split('?')[0]}: HTTP {exc.code}: {reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise ServerError(
+            f"{url.split('?')[0]}: cannot reach the service: {getattr(exc, 'reason', exc)}"
+        ) from None
+
+
+def upload(server: str, path: Path) -> list[str]:
+    """Send a log to the service; returns the ids of the runs it held."""
+    name = urllib.parse.quote(path.name)
+    body, _ = _request(f"{server.rstrip('/')}/api/runs?name={name}", path.read_bytes())
+    doc: dict[str, Any] = orjson.loads(body)
+    return list(doc["run_ids"])
+
+
+def gate(server: str, run: str, fail_on: str, fmt: str) -> tuple[str, bytes]:
+    """The service's gate verdict and report for a stored run."""
+    query = urllib.parse.urlencode({"run": run, "fail_on": fail_on, "format": fmt})
+    body, headers = _request(f"{server.rstrip('/')}/api/gate?{query}")
+    verdict = next((v for k, v in headers.items() if k.lower() == "x-ansiscope-verdict"), "error")
+    return verdict, body
+
+
+def runs(server: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
+    body, _ = _request(f"{server.rstrip('/')}/api/runs?{query}")
+    return list(orjson.loads(body))

@@ -1,0 +1,319 @@
+"""``/metrics``: a prometheus_client collector over the store.
+
+Domain metrics are ``ansible_*``, the service's own ``ansiscope_*``. Labels are the
+``playbook`` (file name; the 100 with most runs, the rest ``other``) and small fixed
+enums — never hosts, tasks, run ids or timestamps. Counters come from the counter
+table the ingester keeps in its transactions (monotonic across restarts and pruning);
+gauges are computed at scrape time and cached a few seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+
+import duckdb
+import pandas as pd
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    InfoMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from ansiscope import __version__
+from ansiscope.analytics.health import WINDOWS, recovery_times
+from ansiscope.ingest import history_queries, metrics_queries
+from ansiscope.ingest.run_updates import DURATION_BUCKETS
+
+RECOVERY_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
+OTHER = "other"
+
+
+def playbook_label(path: str) -> str:
+    """The label value for a playbook path: its file name (``site.yml``)."""
+    return PurePosixPath(path).name if path else "unknown"
+
+
+class ServiceState:
+    """What the service knows about itself (the watcher fills it in)."""
+
+    def __init__(self) -> None:
+        self.started = time.time()
+        self.last_ingest: float | None = None
+        self.files_tracked = 0
+        self.lag_s = 0.0
+        self.up = True
+
+
+class StoreCollector(Collector):
+    """Collects everything from a cursor factory; caches results for ``cache_s``."""
+
+    def __init__(
+        self,
+        cursor: Callable[[], duckdb.DuckDBPyConnection],
+        state: ServiceState | None = None,
+        *,
+        top_n: int = 100,
+        cache_s: float = 5.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.cursor = cursor
+        self.state = state or ServiceState()
+        self.top_n = top_n
+        self.cache_s = cache_s
+        self.clock = clock
+        self._cache: tuple[float, list[Metric]] | None = None
+        self._lock = threading.Lock()
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            if self._cache is None or time.monotonic() - self._cache[0] > self.cache_s:
+                started = time.perf_counter()
+                metrics = self._collect()
+                took = GaugeMetricFamily(
+                    "ansiscope_collect_duration_seconds",
+                    "Time the last collection of store metrics took.",
+                )
+                took.add_metric([], time.perf_counter() - started)
+                metrics.append(took)
+                self._cache = (time.monotonic(), metrics)
+            return list(self._cache[1]) + self._service()
+
+    # -- the store --------------------------------------------------------------
+    def _collect(self) -> list[Metric]:
+        con = self.cursor()
+        try:
+            counts = metrics_queries.counters(con)
+            running = metrics_queries.running(con)
+            last = metrics_queries.last_runs(con)
+            runs = history_queries.runs_frame(con)
+            size = metrics_queries.db_size(con)
+        finally:
+            con.close()
+        label = self._labeller(counts)
+        out: list[Metric] = []
+        out += self._counters(counts, label)
+        out += self._running(running, label)
+        out += self._last(last, label)
+        out += self._ratios(runs, label)
+        size_metric = GaugeMetricFamily("ansiscope_db_size_bytes", "Size of the DuckDB store.")
+        size_metric.add_metric([], size)
+        out.append(size_metric)
+        return out
+
+    def _labeller(self, counts: list[tuple[str, str, str, float]]) -> Callable[[str], str]:
+        totals: Counter[str] = Counter()
+        for metric, playbook, _, value in counts:
+            if metric == "runs":
+                totals[playbook_label(playbook)] += int(value)
+        keep = {name for name, _ in totals.most_common(self.top_n)}
+        return lambda path: (
+            name if (name := playbook_label(path)) in keep or len(totals) <= self.top_n else OTHER
+        )
+
+    def _counters(
+        self, counts: list[tuple[str, str, str, float]], label: Callable[[str], str]
+    ) -> list[Metric]:
+        runs = CounterMetricFamily(
+            "ansible_playbook_runs", "Finished playbook runs.", labels=["playbook"]
+        )
+        failed = CounterMetricFamily(
+            "ansible_playbook_runs_failed",
+            "Finished runs that failed (a task failed or a host was unreachable).",
+            labels=["playbook"],
+        )
+        results = CounterMetricFamily(
+            "ansible_task_results",
+            "Host results of finished runs, by final status.",
+            labels=["playbook", "status"],
+        )
+        events = CounterMetricFamily(
+            "ansiscope_ingested_events", "Events stored, by input format.", labels=["source"]
+        )
+        errors = CounterMetricFamily(
+            "ansiscope_ingest_errors",
+            "Input lines quarantined, by format and reason.",
+            labels=["source", "reason"],
+        )
+        truncations = CounterMetricFamily(
+            "ansiscope_truncations",
+            "Followed files found truncated in place (copytruncate).",
+            labels=["source"],
+        )
+        sums: dict[tuple[str, ...], float] = defaultdict(float)
+        buckets: dict[str, dict[str, float]] = defaultdict(dict)
+        dsum: dict[str, float] = defaultdict(float)
+        for metric, playbook, lab, value in counts:
+            pb = label(playbook)
+            if metric == "run_duration_bucket":
+                buckets[pb][lab] = buckets[pb].get(lab, 0.0) + value
+            elif metric == "run_duration_sum":
+                dsum[pb] += value
+            elif metric.startswith("ingest_errors:"):
+                sums[("errors", metric.split(":", 1)[1], lab)] += value
+            else:
+                sums[(metric, pb, lab)] += value
+        for key, value in sorted(sums.items()):
+            metric = key[0]
+            if metric == "runs":
+                runs.add_metric([key[1]], value)
+            elif metric == "runs_failed":
+                failed.add_metric([key[1]], value)
+            elif metric == "task_results":
+                results.add_metric([key[1], key[2]], value)
+            elif metric == "ingested_events":
+                events.add_metric([key[2]], value)
+            elif metric == "errors":
+                errors.add_metric([key[1], key[2]], value)
+            elif metric == "truncations":
+                truncations.add_metric([key[2]], value)
+        duration = HistogramMetricFamily(
+            "ansible_playbook_run_duration_seconds",
+            "Wall time of finished runs.",
+            labels=["playbook"],
+        )
+        for pb in sorted(buckets):
+            cumulative = [
+                (str(float(le)), buckets[pb].get(str(le), 0.0)) for le in DURATION_BUCKETS
+            ]
+            cumulative.append(("+Inf", buckets[pb].get("+Inf", 0.0)))
+            duration.add_metric([pb], cumulative, dsum[pb])
+        return [runs, failed, results, duration, events, errors, truncations]
+
+    def _running(
+        self, running: list[tuple[str, int, datetime | None]], label: Callable[[str], str]
+    ) -> list[Metric]:
+        count = GaugeMetricFamily(
+            "ansible_playbook_runs_in_progress", "Runs with status running.", labels=["playbook"]
+        )
+        oldest = GaugeMetricFamily(
+            "ansible_playbook_oldest_running_start_timestamp_seconds",
+            "Start of the oldest run still running.",
+            labels=["playbook"],
+        )
+        merged: dict[str, list[float]] = defaultdict(list)
+        counts: Counter[str] = Counter()
+        for playbook, n, started in running:
+            counts[label(playbook)] += n
+            if started is not None:
+                merged[label(playbook)].append(started.timestamp())
+        for pb in sorted(counts):
+            count.add_metric([pb], counts[pb])
+            if merged[pb]:
+                oldest.add_metric([pb], min(merged[pb]))
+        return [count, oldest]
+
+    def _last(
+        self,
+        last: list[tuple[str, datetime | None, datetime | None, int, int]],
+        label: Callable[[str], str],
+    ) -> list[Metric]:
+        last_run = GaugeMetricFamily(
+            "ansible_playbook_last_run_timestamp_seconds",
+            "Start of the last finished run.",
+            labels=["playbook"],
+        )
+        last_ok = GaugeMetricFamily(
+            "ansible_playbook_last_success_timestamp_seconds",
+            "Start of the last successful run.",
+            labels=["playbook"],
+        )
+        failed = GaugeMetricFamily(
+            "ansible_hosts_failed_last_run",
+            "Hosts with a failed task in the last finished run.",
+            labels=["playbook"],
+        )
+        unreachable = GaugeMetricFamily(
+            "ansible_hosts_unreachable_last_run",
+            "Hosts unreachable in the last finished run.",
+            labels=["playbook"],
+        )
+        best: dict[str, tuple[float, float | None, int, int]] = {}
+        for playbook, at, ok, n_failed, n_unreachable in last:
+            pb = label(playbook)
+            stamp = at.timestamp() if at else 0.0
+            ok_stamp = ok.timestamp() if ok else None
+            prev = best.get(pb)
+            if prev is None or stamp > prev[0]:
+                keep_ok = max(filter(None, [ok_stamp, prev[1] if prev else None]), default=None)
+                best[pb] = (stamp, keep_ok, n_failed, n_unreachable)
+        for pb, (stamp, ok_stamp, n_failed, n_unreachable) in sorted(best.items()):
+            last_run.add_metric([pb], stamp)
+            if ok_stamp is not None:
+                last_ok.add_metric([pb], ok_stamp)
+            failed.add_metric([pb], n_failed)
+            unreachable.add_metric([pb], n_unreachable)
+        return [last_run, last_ok, failed, unreachable]
+
+    def _ratios(self, runs: pd.DataFrame, label: Callable[[str], str]) -> list[Metric]:
+        success = GaugeMetricFamily(
+            "ansible_playbook_success_ratio",
+            "Share of finished runs that succeeded, per window.",
+            labels=["playbook", "window"],
+        )
+        cfr = GaugeMetricFamily(
+            "ansible_playbook_change_failure_ratio",
+            "Share of runs that changed something and failed (30 days).",
+            labels=["playbook"],
+        )
+        recovery = HistogramMetricFamily(
+            "ansible_playbook_recovery_duration_seconds",
+            "First failed run to the next successful run (DORA time to restore).",
+            labels=["playbook"],
+        )
+        done = runs[runs["status"] != "running"].copy()
+        if done.empty:
+            return [success, cfr, recovery]
+        done["pb"] = done["playbook"].map(label)
+        now = self.clock()
+        for pb, group in done.groupby("pb", sort=True):
+            for name, span in WINDOWS.items():
+                recent = group[group["started_at"] >= now - span]
+                if len(recent):
+                    success.add_metric(
+                        [str(pb), name], float((recent["status"] == "successful").mean())
+                    )
+            month = group[(group["started_at"] >= now - WINDOWS["30d"]) & (group["changed"] > 0)]
+            if len(month):
+                cfr.add_metric(
+                    [str(pb)], float(month["status"].isin(("failed", "unreachable")).mean())
+                )
+            times = recovery_times(group.sort_values("started_at"))
+            if times:
+                cumulative = [
+                    (str(float(le)), float(sum(1 for t in times if t <= le)))
+                    for le in RECOVERY_BUCKETS
+                ]
+                cumulative.append(("+Inf", float(len(times))))
+                recovery.add_metric([str(pb)], cumulative, float(sum(times)))
+        return [success, cfr, recovery]
+
+    # -- the service ------------------------------------------------------------
+    def _service(self) -> list[Metric]:
+        s = self.state
+        up = GaugeMetricFamily("ansiscope_up", "1 while the service and its watcher work.")
+        up.add_metric([], 1.0 if s.up else 0.0)
+        lag = GaugeMetricFamily(
+            "ansiscope_ingest_lag_seconds", "Age of the oldest input written but not yet stored."
+        )
+        lag.add_metric([], s.lag_s)
+        files = GaugeMetricFamily("ansiscope_files_tracked", "Inputs being followed.")
+        files.add_metric([], s.files_tracked)
+        out: list[Metric] = [up, lag, files]
+        if s.last_ingest is not None:
+            last = GaugeMetricFamily(
+                "ansiscope_last_ingest_timestamp_seconds", "When events were last stored."
+            )
+            last.add_metric([], s.last_ingest)
+            out.append(last)
+        info = InfoMetricFamily("ansiscope_build", "Version of ansiscope and of DuckDB.")
+        info.add_metric([], {"version": __version__, "duckdb_version": duckdb.__version__})
+        out.append(info)
+        return out

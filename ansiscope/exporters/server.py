@@ -1,0 +1,355 @@
+"""``ansiscope serve``: one process that owns the store, follows folders, and answers
+HTTP — ``/metrics`` for Prometheus, ``/healthz``, and a JSON API the CLI uses with
+``--server`` (DuckDB lets one process hold the file, so others go through this one).
+
+Writes (the watcher, uploads, retention) take one lock; reads use their own cursor.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import ssl
+import tempfile
+import threading
+import time
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import duckdb
+import orjson
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from ansiscope.analytics.gate import gate
+from ansiscope.analytics.runtree import RunAssembler, assemble
+from ansiscope.errors import AnsiscopeError
+from ansiscope.exporters import gate_report
+from ansiscope.exporters.metrics import ServiceState, StoreCollector
+from ansiscope.exporters.summary import run_summary
+from ansiscope.ingest import retention
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.queries import RunNotFound, list_runs, resolve_run, run_events
+from ansiscope.ingest.records import Written
+from ansiscope.ingest.watch import Watcher
+from ansiscope.parser import open_input
+
+MAX_UPLOAD = 256 * 1024 * 1024
+STUCK_S = 300.0
+
+
+class Service:
+    """The store's owner: watcher thread, HTTP server, retention."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        db: str,
+        watch: list[Path] | None = None,
+        poll: bool = False,
+        labels: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        max_upload: int = MAX_UPLOAD,
+        retention_age: str | None = None,
+        top_n: int = 100,
+    ) -> None:
+        self.con = con
+        self.db = db
+        self.lock = threading.Lock()
+        self.ingester = Ingester(con, labels)
+        self.state = ServiceState()
+        self.watcher = Watcher(self.ingester, watch, poll=poll, report=self._log) if watch else None
+        self.auth = auth
+        self.max_upload = max_upload
+        self.retention_age = retention_age
+        self.uploads = Path(tempfile.mkdtemp(prefix="ansiscope-uploads-"))
+        self.registry = CollectorRegistry()
+        self.registry.register(StoreCollector(self.cursor, self.state, top_n=top_n))
+        self.stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.httpd: ThreadingHTTPServer | None = None
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self.con.cursor()
+
+    def _log(self, message: str) -> None:
+        print(message, flush=True)
+
+    # -- lifecycle ----------------------------------------------------------------
+    def start(self, bind: str, port: int, tls: tuple[str, str] | None = None) -> int:
+        """Start serving in background threads; returns the bound port."""
+        handler = type("Handler", (_Handler,), {"service": self})
+        self.httpd = ThreadingHTTPServer((bind, port), handler)
+        self.httpd.daemon_threads = True
+        if tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+        self._spawn(self.httpd.serve_forever)
+        if self.watcher is not None:
+            self._spawn(self._follow)
+        if self.retention_age:
+            self._spawn(self._retain)
+        return int(self.httpd.server_address[1])
+
+    def _spawn(self, target: Any) -> None:
+        thread = threading.Thread(target=target, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _follow(self) -> None:
+        assert self.watcher is not None
+        try:
+            self.watcher.stop = self.stop
+            self.watcher.run(self.lock, self._after_step)
+        except Exception as exc:
+            self.state.up = False
+            self._log(f"error: the watcher stopped: {exc}")
+
+    def _after_step(self, written: Written) -> None:
+        if written.events:
+            self.state.last_ingest = time.time()
+        self.state.files_tracked = len(self.ingester.feeds)
+        self.state.lag_s = self._lag()
+
+    def _lag(self) -> float:
+        now, lag = time.time(), 0.0
+        for feed in list(self.ingester.feeds.values()):
+            try:
+                if feed.size() > feed.record.offset:
+                    lag = max(lag, now - feed.path.stat().st_mtime)
+            except (OSError, AnsiscopeError):
+                continue
+        return lag
+
+    def _retain(self) -> None:
+        assert self.retention_age
+        while not self.stop.wait(3600):
+            cutoff = retention.parse_since(self.retention_age)
+            assert cutoff is not None
+            with self.lock:
+                deleted = retention.delete_before(self.con, cutoff)
+            if deleted:
+                self._log(f"retention: {deleted} runs older than {self.retention_age} deleted")
+
+    def shutdown(self) -> None:
+        """Finish the current batch, stop answering, close the store."""
+        self.stop.set()
+        if self.watcher is not None:
+            self.watcher.wake.set()
+        if self.httpd is not None:
+            self.httpd.shutdown()
+            self.httpd.server_close()
+        for thread in self._threads:
+            thread.join(timeout=30)
+        with self.lock:
+            self.con.close()
+
+    # -- API ----------------------------------------------------------------------
+    def upload(self, data: bytes, name: str) -> dict[str, Any]:
+        """Store an uploaded log; refuse (store untouched) if it holds no run."""
+        path = self.uploads / f"{int(time.time() * 1000)}-{Path(name).name or 'upload.log'}"
+        path.write_bytes(data)
+        try:
+            with open_input(str(path)) as inp:
+                runs, _ = assemble(inp.events)
+        except AnsiscopeError as exc:
+            path.unlink(missing_ok=True)
+            raise BadRequest(str(exc).replace(str(path), name)) from None
+        if not runs:
+            path.unlink(missing_ok=True)
+            raise BadRequest(f"{name}: no Ansible run found")
+        with self.lock:
+            feed = self.ingester.track(path, final=True)
+            if feed is not None:
+                self.ingester.pump(feed, final=True)
+                self.ingester.finalize(feed)
+        self.state.last_ingest = time.time()
+        return {
+            "run_ids": [r.run_id for r in runs],
+            "runs": [run_summary(r, tree=False) for r in runs],
+        }
+
+    def run_document(self, ref: str) -> dict[str, Any]:
+        con = self.cursor()
+        try:
+            events = run_events(con, resolve_run(con, ref))
+        finally:
+            con.close()
+        assembler = RunAssembler()
+        done = [r for e in events if (r := assembler.add(e)) is not None]
+        tree = done[0] if done else assembler.current
+        assert tree is not None
+        return run_summary(tree)
+
+    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+        con = self.cursor()
+        try:
+            result = gate(con, resolve_run(con, ref))
+        finally:
+            con.close()
+        verdict = result.verdict(fail_on)
+        if fmt == "markdown":
+            return verdict, gate_report.markdown(result, fail_on).encode(), "text/markdown"
+        if fmt == "junit":
+            return verdict, gate_report.junit(result, fail_on), "application/xml"
+        return verdict, gate_report.json_bytes(result, fail_on), "application/json"
+
+    def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        con = self.cursor()
+        try:
+            return list_runs(
+                con,
+                playbook=_one(query, "playbook"),
+                status=_one(query, "status"),
+                since=retention.parse_since(_one(query, "since")),
+                limit=int(_one(query, "limit") or 50),
+            )
+        finally:
+            con.close()
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        alive = all(t.is_alive() for t in self._threads)
+        stuck = self.state.lag_s > STUCK_S
+        ok = alive and self.state.up and not stuck
+        body = {
+            "status": "ok" if ok else ("stuck" if stuck else "down"),
+            "db": self.db,
+            "ingest_lag_seconds": round(self.state.lag_s, 3),
+            "files_tracked": self.state.files_tracked,
+            "last_ingest": self.state.last_ingest,
+            "watching": self.watcher is not None,
+        }
+        return (200 if ok else 503), body
+
+
+class BadRequest(Exception):
+    """A 400 with a reason."""
+
+
+def _one(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError
+
+
+class _Handler(BaseHTTPRequestHandler):
+    service: Service
+    server_version = "ansiscope"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: a scrape every 15 s is not news
+
+    def _authorised(self) -> bool:
+        auth = self.service.auth
+        if auth is None:
+            return True
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user = password = ""
+            if hmac.compare_digest(user, auth[0]) and hmac.compare_digest(password, auth[1]):
+                return True
+        self.send_response(HTTPStatus.UNAUTHORIZED)
+        self.send_header("WWW-Authenticate", 'Basic realm="ansiscope"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, data: Any) -> None:
+        self._send(
+            status,
+            orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY),
+            "application/json",
+        )
+
+    def _error(self, status: int, reason: str) -> None:
+        self._json(status, {"error": reason})
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/healthz":
+            status, body = self.service.health()
+            self._json(status, body)
+            return
+        if not self._authorised():
+            return
+        try:
+            if url.path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                self._send(200, encoder(self.service.registry), content_type)
+            elif url.path == "/api/runs":
+                self._json(200, self.service.runs(query))
+            elif url.path.startswith("/api/runs/"):
+                self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
+            elif url.path == "/api/gate":
+                ref = _one(query, "run") or "latest"
+                fail_on = _one(query, "fail_on") or "regression"
+                verdict, report, content_type = self.service.gate(
+                    ref, fail_on, _one(query, "format") or "json"
+                )
+                self._send(200, report, content_type, {"X-Ansiscope-Verdict": verdict})
+            else:
+                self._error(404, f"no such endpoint: {url.path}")
+        except RunNotFound as exc:
+            self._error(404, str(exc))
+        except AnsiscopeError as exc:
+            self._error(400, str(exc))
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        if not self._authorised():
+            return
+        if url.path != "/api/runs":
+            self._error(404, f"no such endpoint: {url.path}")
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._error(411, "Content-Length required")
+            return
+        if int(length) > self.service.max_upload:
+            self._error(
+                413, f"upload of {length} bytes is over the limit of {self.service.max_upload}"
+            )
+            return
+        data = self.rfile.read(int(length))
+        name = _one(parse_qs(url.query), "name") or "upload.log"
+        try:
+            self._json(201, self.service.upload(data, name))
+        except BadRequest as exc:
+            self._error(400, str(exc))
+
+
+def read_password(path: str | None) -> str | None:
+    """The basic-auth password from its file (first line), like exporter-toolkit's files."""
+    if not path:
+        return None
+    return Path(path).read_text().splitlines()[0] if Path(path).read_text() else ""
+
+
+__all__ = ["BadRequest", "Service", "read_password"]

@@ -1,0 +1,65 @@
+"""Named queries behind ``/metrics``: small aggregates, cheap at scrape time (counters
+come from the counter table kept in the ingest transaction, never from counting rows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+
+def counters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, float]]:
+    return [
+        tuple(r)
+        for r in con.execute(  # type: ignore[misc]
+            "SELECT metric, playbook, label, value FROM counters"
+        ).fetchall()
+    ]
+
+
+def running(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, datetime | None]]:
+    return [
+        tuple(r)
+        for r in con.execute(  # type: ignore[misc]
+            "SELECT coalesce(playbook, ''), count(*), min(coalesce(started_at, ingested_at)) "
+            "FROM runs WHERE status = 'running' GROUP BY 1"
+        ).fetchall()
+    ]
+
+
+def last_runs(
+    con: duckdb.DuckDBPyConnection,
+) -> list[tuple[str, datetime | None, datetime | None, int, int]]:
+    """Per playbook: last run start, last successful start, failed and unreachable hosts
+    of the last finished run."""
+    return [
+        tuple(r)
+        for r in con.execute(  # type: ignore[misc]
+            """WITH f AS (SELECT *, coalesce(started_at, ingested_at) AS run_at FROM runs
+                      WHERE status <> 'running'),
+        last AS (SELECT coalesce(playbook, '') AS playbook, arg_max(run_id, run_at) AS run_id,
+                        max(run_at) AS last_at,
+                        max(run_at) FILTER (WHERE status = 'successful') AS last_ok
+                 FROM f GROUP BY 1)
+        SELECT l.playbook, l.last_at, l.last_ok,
+               count(*) FILTER (WHERE s.failures > 0), count(*) FILTER (WHERE s.unreachable > 0)
+        FROM last l LEFT JOIN host_stats s ON s.run_id = l.run_id GROUP BY ALL"""
+        ).fetchall()
+    ]
+
+
+def db_size(con: duckdb.DuckDBPyConnection) -> int:
+    """Bytes the store takes on disk: its file and write-ahead log."""
+    row = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()
+    if not row or not row[0]:
+        return 0
+    total = 0
+    for path in (Path(row[0]), Path(str(row[0]) + ".wal")):
+        try:
+            total += path.stat().st_size
+        except OSError:
+            continue
+    return total

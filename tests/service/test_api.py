@@ -1,0 +1,171 @@
+"""The service over real HTTP: health, metrics, runs, uploads, gate, auth, watch, SIGTERM."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ansiscope.exporters.server import Service
+from ansiscope.ingest.schema import connect
+from tests.analytics.history import write_run
+from tests.conftest import ROOT
+from tests.ingest.helpers import expected_results, stored_results
+from tests.service.conftest import fetch
+
+
+def test_health_metrics_runs(service: tuple[Service, str, Path]) -> None:
+    _, url, _ = service
+    status, body, _ = fetch(f"{url}/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+    status, body, headers = fetch(f"{url}/metrics")
+    assert status == 200 and headers["Content-Type"].startswith("text/plain")
+    assert b'ansible_playbook_runs_total{playbook="site.yml"}' in body
+    status, body, headers = fetch(
+        f"{url}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
+    assert headers["Content-Type"].startswith("application/openmetrics-text") and body.endswith(
+        b"# EOF\n"
+    )
+    status, body, _ = fetch(f"{url}/api/runs?limit=3&status=failed")
+    runs = json.loads(body)
+    assert status == 200 and len(runs) == 3 and all(r["status"] == "failed" for r in runs)
+    status, body, _ = fetch(f"{url}/api/runs/{runs[0]['run_id']}")
+    assert status == 200 and json.loads(body)["run_id"] == runs[0]["run_id"]
+    assert fetch(f"{url}/api/runs/feedfacecafe")[0] == 404
+    assert fetch(f"{url}/nope")[0] == 404
+
+
+def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) -> None:
+    _, url, _ = service
+    logs = tmp_path / "hist"
+    logs.mkdir()
+    for i in range(12):
+        status, body, _ = fetch(
+            f"{url}/api/runs?name=run-{i}.jsonl", write_run(logs, i).read_bytes()
+        )
+        assert status == 201, body
+    doc = json.loads(body)
+    assert len(doc["run_ids"]) == 1 and doc["runs"][0]["status"] == "successful"
+    status, body, headers = fetch(f"{url}/api/gate?run={doc['run_ids'][0]}")
+    assert status == 200 and headers["X-Ansiscope-Verdict"] == "pass"
+    assert json.loads(body)["history_runs"] == 11
+    slow = write_run(logs, 12, slower={"Restart the service": 3.0})
+    result = run_cli_server(url, "--file", str(slow), "--format", "json")
+    assert result.code == 1 and json.loads(result.out)["verdict"] == "regression"
+
+
+def run_cli_server(url: str, *args: str):
+    proc = subprocess.run(
+        [sys.executable, "-m", "ansiscope", "gate", "--server", url, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+
+    class R:
+        code, out, err = proc.returncode, proc.stdout, proc.stderr
+
+    return R
+
+
+def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path]) -> None:
+    svc, url, _ = service
+    before = svc.cursor().execute("SELECT count(*) FROM runs").fetchone()
+    status, body, _ = fetch(f"{url}/api/runs?name=junk.bin", b"\x00\x01" * 100)
+    assert status == 400 and "junk.bin (byte 0): binary data" in json.loads(body)["error"]
+    status, body, _ = fetch(f"{url}/api/runs?name=empty.jsonl", b"# nothing\n")
+    assert status == 400
+    svc.max_upload = 10
+    status, body, _ = fetch(f"{url}/api/runs", b"x" * 11)
+    assert status == 413 and "over the limit" in json.loads(body)["error"]
+    assert svc.cursor().execute("SELECT count(*) FROM runs").fetchone() == before
+
+
+def test_basic_auth(tmp_path: Path) -> None:
+    con = connect(tmp_path / "a.duckdb")
+    svc = Service(con, db="a", auth=("ops", "s3cret"))
+    url = f"http://127.0.0.1:{svc.start('127.0.0.1', 0)}"
+    try:
+        assert fetch(f"{url}/metrics")[0] == 401
+        wrong = base64.b64encode(b"ops:nope").decode()
+        assert fetch(f"{url}/metrics", headers={"Authorization": f"Basic {wrong}"})[0] == 401
+        good = base64.b64encode(b"ops:s3cret").decode()
+        assert fetch(f"{url}/metrics", headers={"Authorization": f"Basic {good}"})[0] == 200
+        assert fetch(f"{url}/healthz")[0] == 200  # probes need no credentials
+    finally:
+        svc.shutdown()
+
+
+def test_watched_folder_reaches_metrics(service: tuple[Service, str, Path]) -> None:
+    svc, url, watched = service
+    before = _runs_metric(url)
+    write_run(watched, 0)  # a new run of /srv/deploy.yml
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and _runs_metric(url) <= before:
+        time.sleep(0.5)
+    assert _runs_metric(url) == before + 1
+
+
+def _runs_metric(url: str) -> float:
+    _, body, _ = fetch(f"{url}/metrics")
+    for line in body.decode().splitlines():
+        if line.startswith('ansible_playbook_runs_total{playbook="deploy.yml"}'):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
+    watched = tmp_path / "logs"
+    watched.mkdir()
+    big = watched / "big.jsonl"
+    sys.path.insert(0, str(ROOT / "bench"))
+    from jsonl_gen import generate
+
+    generate(big, 150_000)
+    db = tmp_path / "t.duckdb"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ansiscope",
+            "serve",
+            "--db",
+            str(db),
+            "--watch",
+            str(watched),
+            "--port",
+            "0",
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    while "watching" not in proc.stderr.readline():
+        pass
+    time.sleep(0.8)  # mid-ingest of 150k results (takes seconds)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    con = connect(db)
+    try:
+        stored = stored_results(con)
+        (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (0,)
+        assert 0 < offset <= big.stat().st_size
+        prefix = tmp_path / "prefix.jsonl"
+        with big.open("rb") as f:
+            prefix.write_bytes(f.read(offset))
+        assert offset < big.stat().st_size  # it was stopped mid-way
+        assert stored == expected_results(prefix)  # everything up to the offset, exactly
+        assert (
+            stored - expected_results(big) == type(stored)()
+        )  # nothing stored that is not in the file
+    finally:
+        con.close()
+    os.environ.pop("ANSISCOPE_DB", None)
