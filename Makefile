@@ -16,12 +16,14 @@ install: $(STAMP)
 
 DB ?= ansiscope.duckdb
 
-# The main job on the embedded default: store sample_logs/ in DuckDB, list the runs
-# and show the latest one.
+PORT ?= 9464
+
+# The main job on the embedded default: store sample_logs/ in DuckDB, then serve it
+# (/metrics, /healthz, the API) while following sample_logs/ for new runs.
 run: $(STAMP)
 	$(BIN)/ansiscope ingest sample_logs --db $(DB)
-	$(BIN)/ansiscope runs --db $(DB) --limit 10
-	$(BIN)/ansiscope summary latest --db $(DB) --no-tree; true
+	$(BIN)/ansiscope runs --db $(DB) --limit 5
+	$(BIN)/ansiscope serve --db $(DB) --watch sample_logs --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/ruff check ansiscope tests bench
@@ -39,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/watch_latency.py 200
 	$(BIN)/python bench/regressions.py 200 --seeds 5
 	$(BIN)/python bench/gate.py 1000
+	$(BIN)/python bench/scrape.py 1000000
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

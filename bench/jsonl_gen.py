@@ -42,10 +42,12 @@ def _result(task_no: int, n: int) -> dict:
     return res
 
 
-def generate(path: Path, results: int, *, tasks: int = TASKS, hosts: list[str] = HOSTS) -> int:
+def generate(
+    path: Path, results: int, *, tasks: int = TASKS, hosts: list[str] = HOSTS, first_run: int = 0
+) -> int:
     """Write runs totalling ``results`` host results to ``path``; returns its size."""
     n = 0
-    run = 0
+    run = first_run
     with path.open("wb") as out:
         while n < results:
             run += 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ansiscope.analytics.runtree import RunTree, assemble
+from ansiscope.exporters.server import Service
 from ansiscope.parser import open_input
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,3 +38,21 @@ def runs_of(path: Path | str) -> list[RunTree]:
 @pytest.fixture(scope="session")
 def samples() -> Path:
     return SAMPLES
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[Service, str, Path]]:
+    """A running service on a free port, over a store loaded with the sample logs,
+    following an empty folder."""
+    from ansiscope.ingest.schema import connect
+    from tests.ingest.helpers import ingest
+
+    db = tmp_path / "serve.duckdb"
+    con = connect(db)
+    ingest(con, *sample_paths())
+    watched = tmp_path / "watched"
+    watched.mkdir()
+    svc = Service(con, db=str(db), watch=[watched])
+    port = svc.start("127.0.0.1", 0)
+    yield svc, f"http://127.0.0.1:{port}", watched
+    svc.shutdown()

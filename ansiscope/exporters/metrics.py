@@ -52,6 +52,36 @@ class ServiceState:
         self.up = True
 
 
+class Findings:
+    """Per playbook: tasks regressed in its latest run, and flaky tasks. Computing them
+    takes a gate per playbook, so a background thread refreshes them (``refresh``)
+    and scrapes read the last result."""
+
+    def __init__(self) -> None:
+        self.regressions: dict[str, int] = {}
+        self.flaky: dict[str, int] = {}
+        self.updated: float | None = None
+
+    def refresh(self, con: duckdb.DuckDBPyConnection) -> None:
+        from ansiscope.analytics.detector import Verdict
+        from ansiscope.analytics.gate import gate
+        from ansiscope.analytics.health import flaky_tasks
+
+        latest = con.execute(
+            "SELECT playbook, arg_max(run_id, coalesce(started_at, ingested_at)) FROM runs "
+            "WHERE status <> 'running' AND playbook IS NOT NULL GROUP BY 1"
+        ).fetchall()
+        regressions: Counter[str] = Counter()
+        flaky: Counter[str] = Counter()
+        for playbook, run_id in latest:
+            result = gate(con, run_id)
+            regressions[playbook_label(playbook)] += sum(
+                1 for f in result.findings if f.kind == "task" and f.verdict is Verdict.REGRESSION
+            )
+            flaky[playbook_label(playbook)] += len(flaky_tasks(con, playbook))
+        self.regressions, self.flaky, self.updated = dict(regressions), dict(flaky), time.time()
+
+
 class StoreCollector(Collector):
     """Collects everything from a cursor factory; caches results for ``cache_s``."""
 
@@ -63,7 +93,9 @@ class StoreCollector(Collector):
         top_n: int = 100,
         cache_s: float = 5.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        findings: Findings | None = None,
     ) -> None:
+        self.findings = findings or Findings()
         self.cursor = cursor
         self.state = state or ServiceState()
         self.top_n = top_n
@@ -103,6 +135,7 @@ class StoreCollector(Collector):
         out += self._running(running, label)
         out += self._last(last, label)
         out += self._ratios(runs, label)
+        out += self._findings(label)
         size_metric = GaugeMetricFamily("ansiscope_db_size_bytes", "Size of the DuckDB store.")
         size_metric.add_metric([], size)
         out.append(size_metric)
@@ -294,6 +327,30 @@ class StoreCollector(Collector):
                 cumulative.append(("+Inf", float(len(times))))
                 recovery.add_metric([str(pb)], cumulative, float(sum(times)))
         return [success, cfr, recovery]
+
+    def _findings(self, label: Callable[[str], str]) -> list[Metric]:
+        regressions = GaugeMetricFamily(
+            "ansible_task_duration_regressions",
+            "Tasks that regressed in the playbook's latest run (ansiscope gate).",
+            labels=["playbook"],
+        )
+        flaky = GaugeMetricFamily(
+            "ansible_flaky_tasks",
+            "Tasks that fail then pass, or fail on a minority of runs.",
+            labels=["playbook"],
+        )
+        if self.findings.updated is None:
+            return [regressions, flaky]
+        for source, family in (
+            (self.findings.regressions, regressions),
+            (self.findings.flaky, flaky),
+        ):
+            merged: Counter[str] = Counter()
+            for name, value in source.items():
+                merged[label(name)] += value
+            for pb in sorted(merged):
+                family.add_metric([pb], merged[pb])
+        return [regressions, flaky]
 
     # -- the service ------------------------------------------------------------
     def _service(self) -> list[Metric]:

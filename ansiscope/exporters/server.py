@@ -29,7 +29,7 @@ from ansiscope.analytics.gate import gate
 from ansiscope.analytics.runtree import RunAssembler, assemble
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
-from ansiscope.exporters.metrics import ServiceState, StoreCollector
+from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
@@ -40,6 +40,7 @@ from ansiscope.parser import open_input
 
 MAX_UPLOAD = 256 * 1024 * 1024
 STUCK_S = 300.0
+ANALYSIS_EVERY_S = 60.0
 
 
 class Service:
@@ -69,7 +70,10 @@ class Service:
         self.retention_age = retention_age
         self.uploads = Path(tempfile.mkdtemp(prefix="ansiscope-uploads-"))
         self.registry = CollectorRegistry()
-        self.registry.register(StoreCollector(self.cursor, self.state, top_n=top_n))
+        self.findings = Findings()
+        self.registry.register(
+            StoreCollector(self.cursor, self.state, top_n=top_n, findings=self.findings)
+        )
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
@@ -95,6 +99,7 @@ class Service:
             self._spawn(self._follow)
         if self.retention_age:
             self._spawn(self._retain)
+        self._spawn(self._analyse)
         return int(self.httpd.server_address[1])
 
     def _spawn(self, target: Any) -> None:
@@ -126,6 +131,18 @@ class Service:
             except (OSError, AnsiscopeError):
                 continue
         return lag
+
+    def _analyse(self) -> None:
+        """Refresh the per-playbook regression and flaky-task counts every minute."""
+        while not self.stop.is_set():
+            con = self.cursor()
+            try:
+                self.findings.refresh(con)
+            except (duckdb.Error, AnsiscopeError) as exc:
+                self._log(f"warning: analysis for /metrics failed: {exc}")
+            finally:
+                con.close()
+            self.stop.wait(ANALYSIS_EVERY_S)
 
     def _retain(self) -> None:
         assert self.retention_age

@@ -15,7 +15,7 @@ import pytest
 
 from ansiscope.exporters.server import Service
 from tests.analytics.history import write_run
-from tests.service.conftest import fetch, service  # noqa: F401 - the fixture
+from tests.httpfetch import fetch
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,8 @@ from ansiscope.exporters.server import Service
 from ansiscope.ingest.schema import connect
 from tests.analytics.history import write_run
 from tests.conftest import ROOT
+from tests.httpfetch import fetch
 from tests.ingest.helpers import expected_results, stored_results
-from tests.service.conftest import fetch
 
 
 def test_health_metrics_runs(service: tuple[Service, str, Path]) -> None:
@@ -104,7 +104,7 @@ def test_basic_auth(tmp_path: Path) -> None:
 
 
 def test_watched_folder_reaches_metrics(service: tuple[Service, str, Path]) -> None:
-    svc, url, watched = service
+    _, url, watched = service
     before = _runs_metric(url)
     write_run(watched, 0)  # a new run of /srv/deploy.yml
     deadline = time.monotonic() + 20

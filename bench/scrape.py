@@ -1,0 +1,82 @@
+"""Benchmark /metrics: scrape latency with SIZE host results stored, idle and while
+the service ingests.
+
+    python bench/scrape.py SIZE        # default 1000000
+
+The collector's cache is turned off so every scrape queries the store. Target ≤50 ms.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jsonl_gen import generate
+
+from ansiscope.exporters.server import Service
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.schema import connect
+
+
+def scrape_times(url: str, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        with urllib.request.urlopen(url, timeout=30) as r:
+            r.read()
+        out.append(time.perf_counter() - t)
+        time.sleep(0.05)
+    return out
+
+
+def main() -> None:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        history = Path(tmp) / "history.jsonl"
+        generate(history, size)
+        con = connect(Path(tmp) / "scrape.duckdb")
+        ingester = Ingester(con)
+        feed = ingester.track(history, final=True)
+        assert feed is not None
+        ingester.pump(feed, final=True)
+        ingester.finalize(feed)
+        watched = Path(tmp) / "watched"
+        watched.mkdir()
+        service = Service(con, db="bench", watch=[watched])
+        for collector in list(service.registry._collector_to_names):  # noqa: SLF001
+            collector.cache_s = 0.0  # type: ignore[attr-defined]
+        url = f"http://127.0.0.1:{service.start('127.0.0.1', 0)}/metrics"
+        scrape_times(url, 3)  # warm-up
+        idle = scrape_times(url, 30)
+        stop = threading.Event()
+
+        def write() -> None:
+            i = 0
+            while not stop.is_set():
+                generate(watched / f"new-{i}.jsonl", 20_000, first_run=100_000 + 100 * i)
+                i += 1
+                time.sleep(0.5)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        time.sleep(1.0)
+        busy = scrape_times(url, 30)
+        stop.set()
+        writer.join()
+        service.shutdown()
+    for name, times in (("idle", idle), ("while ingesting", busy)):
+        times.sort()
+        print(f"/metrics with {size:,} host results stored, {name}: median {statistics.median(times) * 1000:.0f} ms, "
+              f"p90 {times[int(len(times) * 0.9)] * 1000:.0f} ms, max {times[-1] * 1000:.0f} ms (target ≤50 ms)")
+
+
+if __name__ == "__main__":
+    main()
