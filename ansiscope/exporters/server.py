@@ -58,6 +58,7 @@ class Service:
         max_upload: int = MAX_UPLOAD,
         retention_age: str | None = None,
         top_n: int = 100,
+        metrics_cache_s: float = 5.0,
     ) -> None:
         self.con = con
         self.db = db
@@ -72,7 +73,13 @@ class Service:
         self.registry = CollectorRegistry()
         self.findings = Findings()
         self.registry.register(
-            StoreCollector(self.cursor, self.state, top_n=top_n, findings=self.findings)
+            StoreCollector(
+                self.cursor,
+                self.state,
+                top_n=top_n,
+                cache_s=metrics_cache_s,
+                findings=self.findings,
+            )
         )
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []

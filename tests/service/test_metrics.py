@@ -139,23 +139,35 @@ def test_regression_and_flaky_gauges(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     con = connect(tmp_path / "f.duckdb")
-    paths = [write_run(logs, i, fail={"Check the banner"} if i in (3, 4) else None) for i in range(14)]
+    paths = [
+        write_run(logs, i, fail={"Check the banner"} if i in (3, 4) else None) for i in range(14)
+    ]
     paths.append(write_run(logs, 14, slower={"Restart the service": 3.0}))
     ingest(con, *paths)
     findings = Findings()
     reg = CollectorRegistry()
     reg.register(StoreCollector(con.cursor, findings=findings))
-    assert reg.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"}) is None
+    assert (
+        reg.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"})
+        is None
+    )
     findings.refresh(con)
     reg2 = CollectorRegistry()
     reg2.register(StoreCollector(con.cursor, findings=findings))
-    assert reg2.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"}) == 1.0
+    assert (
+        reg2.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"})
+        == 1.0
+    )
     assert reg2.get_sample_value("ansible_flaky_tasks", {"playbook": "deploy.yml"}) == 1.0
     con.close()
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool (Debian prometheus) not installed")
+@pytest.mark.skipif(
+    shutil.which("promtool") is None, reason="promtool (Debian prometheus) not installed"
+)
 def test_example_alert_rules_are_valid() -> None:
     rules = Path(__file__).resolve().parents[2] / "deploy" / "alerts.yml"
-    check = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, timeout=60)
+    check = subprocess.run(
+        ["promtool", "check", "rules", str(rules)], capture_output=True, timeout=60
+    )
     assert check.returncode == 0 and b"SUCCESS: 7 rules found" in check.stdout
