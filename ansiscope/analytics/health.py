@@ -138,3 +138,8 @@ def host_health(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -
     return out.sort_values(["unreachable_rate", "failure_rate"], ascending=False).reset_index(
         drop=True
     )
+
+
+def host_tasks(con: duckdb.DuckDBPyConnection, host: str) -> pd.DataFrame:
+    """The slowest tasks on one host."""
+    return history_queries.host_task_durations(con, host)

@@ -126,3 +126,56 @@ def straggler_savings(run: RunTree) -> dict[str, float]:
     """Per host: how much sooner the run would end had it never been the last one to finish."""
     frame = critical_path(run)
     return frame.groupby("straggler")["waited_s"].sum().sort_values(ascending=False).to_dict()
+
+
+def task_series(
+    con: duckdb.DuckDBPyConnection, playbook: str, key: str, limit: int = 200
+) -> pd.DataFrame:
+    """One task's wall time per run (oldest first), with the runs' status."""
+    frame = history_queries.task_history_frame(con, playbook, limit)
+    if frame.empty:
+        return pd.DataFrame(columns=["run_id", "at", "wall_s", "status"])
+    keys = TaskKeys()
+    frame["key"] = [
+        keys.key(playbook, p, r, path, str(n))
+        for p, r, path, n in zip(
+            frame["play"], frame["role"], frame["path"], frame["name"], strict=True
+        )
+    ]
+    mine = frame[frame["key"] == key]
+    return (
+        mine.groupby(["run_id", "at", "status"], as_index=False)["wall_s"]
+        .sum(min_count=1)
+        .sort_values("at")
+        .reset_index(drop=True)
+    )
+
+
+def compare_runs(run_a: RunTree, run_b: RunTree) -> pd.DataFrame:
+    """Task by task, how long each took in two runs (new and removed tasks included)."""
+
+    def walls(run: RunTree) -> dict[str, float | None]:
+        frame = critical_path(run)
+        return dict(zip(frame["task"], frame["wall_s"], strict=True))
+
+    a, b = walls(run_a), walls(run_b)
+    rows = []
+    for task in list(dict.fromkeys([*a, *b])):
+        before, after = a.get(task), b.get(task)
+        change = "new" if task not in a else "removed" if task not in b else None
+        delta = (after - before) if before is not None and after is not None else None
+        rows.append(
+            {
+                "task": task,
+                "a_s": before,
+                "b_s": after,
+                "delta_s": delta,
+                "change": change
+                or ("slower" if (delta or 0) > 0 else "faster" if (delta or 0) < 0 else "same"),
+            }
+        )
+    return (
+        pd.DataFrame(rows)
+        .sort_values("delta_s", ascending=False, na_position="last")
+        .reset_index(drop=True)
+    )

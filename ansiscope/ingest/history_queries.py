@@ -64,3 +64,50 @@ def task_history_frame(
         ORDER BY r.run_at""",
         [*params, limit],
     ).df()
+
+
+def ingest_state(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """Quarantined lines, followed files and when the store last took events."""
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()
+    files = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE state = 'following'), max(updated_at) FROM files"
+    ).fetchone()
+    return {
+        "quarantined": int(quarantined[0]) if quarantined else 0,
+        "files": int(files[0]) if files else 0,
+        "following": int(files[1]) if files else 0,
+        "last_update": files[2] if files else None,
+    }
+
+
+def run_hosts(con: duckdb.DuckDBPyConnection, run_ids: list[str]) -> pd.DataFrame:
+    """Which hosts each run touched (for filtering runs by host)."""
+    return con.execute(
+        "SELECT DISTINCT run_id, host FROM results WHERE run_id IN (SELECT unnest(?))", [run_ids]
+    ).df()
+
+
+def latest_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """(playbook, run id) of each playbook's latest finished run."""
+    return [
+        (str(r[0]), str(r[1]))
+        for r in con.execute(
+            "SELECT playbook, arg_max(run_id, coalesce(started_at, ingested_at)) FROM runs "
+            "WHERE status <> 'running' AND playbook IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def host_task_durations(con: duckdb.DuckDBPyConnection, host: str, limit: int = 50) -> pd.DataFrame:
+    """The slowest tasks on one host (median over its results), and when it was last seen."""
+    return con.execute(
+        """SELECT t.name AS task, coalesce(r.playbook, '') AS playbook, count(*) AS results,
+                  median(x.duration_s) AS p50_s, max(x.duration_s) AS max_s,
+                  count(*) FILTER (WHERE x.status = 'failed') AS failed
+        FROM results x JOIN runs r USING (run_id)
+        JOIN (SELECT run_id, task_id, any_value(name) AS name FROM tasks GROUP BY ALL) t
+          USING (run_id, task_id)
+        WHERE x.host = ? AND x.duration_s IS NOT NULL
+        GROUP BY ALL ORDER BY p50_s DESC LIMIT ?""",
+        [host, limit],
+    ).df()

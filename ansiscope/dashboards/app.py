@@ -1,0 +1,59 @@
+"""The ansiscope dashboard: ``streamlit run ansiscope/dashboards/app.py -- --db FILE``
+(``ansiscope serve`` starts it on a snapshot of its store)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from ansiscope.dashboards.data import db_path
+from ansiscope.errors import AnsiscopeError
+from ansiscope.ingest.schema import connect
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title="ansiscope", page_icon="🔭", layout="wide")
+
+
+def _empty_store() -> bool:
+    try:
+        con = connect(db_path(), read_only=True)
+    except AnsiscopeError as exc:
+        st.title("ansiscope")
+        st.warning(str(exc))
+        _how_to_ingest()
+        return True
+    try:
+        (runs,) = con.execute("SELECT count(*) FROM runs").fetchone() or (0,)
+    finally:
+        con.close()
+    if runs == 0:
+        st.title("ansiscope")
+        st.info("The store holds no runs yet.")
+        _how_to_ingest()
+        return True
+    return False
+
+
+def _how_to_ingest() -> None:
+    st.markdown(
+        "Store some Ansible output, then reload:\n\n"
+        "```sh\n"
+        "ANSIBLE_STDOUT_CALLBACK=ansible.posix.jsonl ansible-playbook site.yml > logs/run.jsonl\n"
+        f"ansiscope ingest logs/ --db {db_path()}\n"
+        "# or follow a folder: ansiscope serve --watch logs/\n"
+        "```"
+    )
+
+
+if not _empty_store():
+    pages = [
+        st.Page(HERE / "pages/overview.py", title="Overview", icon="🏠", default=True),
+        st.Page(HERE / "pages/runs.py", title="Runs", icon="📋"),
+        st.Page(HERE / "pages/run.py", title="Run", icon="🔎"),
+        st.Page(HERE / "pages/tasks.py", title="Tasks", icon="⏱️"),
+        st.Page(HERE / "pages/hosts.py", title="Hosts", icon="🖥️"),
+        st.Page(HERE / "pages/regressions.py", title="Regressions", icon="📈"),
+    ]
+    st.navigation(pages).run()

@@ -1,0 +1,101 @@
+"""One run: headline, gate verdict, per-host timeline, tree, recap, failures."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from ansiscope.analytics.gate import gate
+from ansiscope.analytics.views import failed_results, run_tree, timeline
+from ansiscope.dashboards.data import cached, con
+from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, pct
+from ansiscope.exporters.summary import fmt_seconds
+from ansiscope.ingest.queries import RunNotFound, resolve_run
+
+ref = st.query_params.get("run", "latest")
+try:
+    cursor = con()
+    run_id = resolve_run(cursor, ref)
+except RunNotFound as exc:
+    st.title("Run")
+    st.warning(str(exc))
+    st.stop()
+st.query_params["run"] = run_id
+tree = cached(run_tree)(run_id)
+st.title(f"Run {run_id}")
+st.caption(f"{tree.name} · {tree.format} · {tree.source}")
+counts = tree.status_counts()
+cols = st.columns(6)
+cols[0].metric("Status", f"{EMOJI.get(str(tree.status), '')} {tree.status}")
+cols[1].metric("Duration", fmt_seconds(tree.duration_s))
+cols[2].metric("Success rate", pct(tree.success_rate))
+cols[3].metric("Hosts", len(tree.hosts))
+cols[4].metric(
+    "Failed / unreachable", f"{counts.get('failed', 0)} / {counts.get('unreachable', 0)}"
+)
+cols[5].metric("Changed", counts.get("changed", 0))
+
+result = cached(gate)(run_id)
+regressions = [f for f in result.findings if f.verdict.value in ("regression", "suspect")]
+st.subheader("Against history")
+if result.history_runs < result.params.min_history:
+    st.info(
+        f"Too little history to judge ({result.history_runs} earlier successful runs; 10 needed)."
+    )
+elif regressions:
+    st.error(
+        f"{sum(f.verdict.value == 'regression' for f in regressions)} regressions, {sum(f.verdict.value == 'suspect' for f in regressions)} suspects"
+    )
+    st.dataframe(
+        [
+            {
+                "task": f.task or "playbook total",
+                "host": f.host or "all",
+                "verdict": f.verdict.value,
+                "baseline (s)": f.baseline.median if f.baseline else None,
+                "this run (s)": f.value,
+                "Δ%": round((f.delta_rel or 0) * 100),
+            }
+            for f in regressions
+        ],
+        hide_index=True,
+    )
+else:
+    st.success(f"No regression against {result.history_runs} earlier successful runs.")
+
+st.subheader("Timeline per host")
+frame = timeline(tree)
+if len(frame):
+    chart = px.timeline(
+        frame,
+        x_start="start",
+        x_end="end",
+        y="host",
+        color="status",
+        hover_data=["task", "play", "duration_s"],
+        color_discrete_map=STATUS_COLORS,
+    )
+    chart.update_yaxes(autorange="reversed")
+    chart.update_layout(
+        height=max(250, 28 * frame["host"].nunique()), margin={"l": 0, "r": 0, "t": 10, "b": 0}
+    )
+    st.plotly_chart(chart)
+else:
+    st.caption("This log has no per-host times (plain text without profile_tasks).")
+
+failures = failed_results(tree)
+if len(failures):
+    st.subheader("Failed and unreachable")
+    st.dataframe(failures, hide_index=True)
+
+st.subheader("Recap")
+stats = tree.stats
+st.dataframe([{"host": h, **s.as_dict()} for h, s in sorted(stats.items())], hide_index=True)
+
+st.subheader("Execution tree")
+for play in tree.plays.values():
+    with st.expander(f"PLAY {play.name or '(unnamed)'}", expanded=False):
+        for task in play.tasks.values():
+            statuses = ", ".join(f"{r.host}: {r.status}" for r in task.results)
+            kind = "HANDLER" if task.handler else "TASK"
+            st.markdown(f"**{kind} {task.name}** — {statuses or 'no results'}")

@@ -1,0 +1,82 @@
+"""Runs: filter, sort, open one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ansiscope.analytics.views import playbooks, runs_table
+from ansiscope.dashboards.data import cached
+from ansiscope.ingest.retention import parse_since
+from ansiscope.parser.events import RunStatus
+
+st.title("Runs")
+params = st.query_params
+choices = ["all", *cached(playbooks)()]
+statuses = ["all", *[s.value for s in RunStatus]]
+spans = ["all", "1d", "7d", "30d", "90d"]
+cols = st.columns(5)
+playbook = cols[0].selectbox(
+    "Playbook",
+    choices,
+    index=choices.index(params["playbook"]) if params.get("playbook") in choices else 0,
+)
+status = cols[1].selectbox(
+    "Status",
+    statuses,
+    index=statuses.index(params["status"]) if params.get("status") in statuses else 0,
+)
+since = cols[2].selectbox(
+    "Started within",
+    spans,
+    index=spans.index(params["since"]) if params.get("since") in spans else 0,
+)
+label = cols[3].text_input("Label (key=value)", params.get("label", ""))
+host = cols[4].text_input("Host", params.get("host", ""))
+for key, value, default in (
+    ("playbook", playbook, "all"),
+    ("status", status, "all"),
+    ("since", since, "all"),
+    ("label", label, ""),
+    ("host", host, ""),
+):
+    if value != default:
+        st.query_params[key] = value
+    elif key in st.query_params:
+        del st.query_params[key]
+frame = cached(runs_table)(
+    playbook=None if playbook == "all" else playbook,
+    status=None if status == "all" else status,
+    since=None if since == "all" else parse_since(since),
+    label=label or None,
+    host=host or None,
+)
+st.caption(f"{len(frame)} runs")
+if len(frame):
+    frame = frame.assign(open=[f"./run?run={r}" for r in frame["run_id"]])
+    event = st.dataframe(
+        frame[
+            [
+                "open",
+                "run_id",
+                "playbook",
+                "status",
+                "started_at",
+                "duration_s",
+                "hosts_total",
+                "tasks_total",
+                "results_total",
+                "format",
+            ]
+        ],
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        column_config={
+            "open": st.column_config.LinkColumn("open", display_text="open ›"),
+            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
+        },
+        key="runs_table",
+    )
+    selected = event.selection.rows if event and hasattr(event, "selection") else []
+    if selected:
+        st.switch_page("pages/run.py", query_params={"run": frame.iloc[selected[0]]["run_id"]})

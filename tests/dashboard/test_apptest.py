@@ -1,0 +1,111 @@
+"""Every page under streamlit's AppTest, on the sample store and on an empty store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ansiscope.ingest.schema import connect
+from tests.analytics.history import write_run
+from tests.conftest import sample_paths
+from tests.ingest.helpers import ingest
+
+APP = str(Path(__file__).resolve().parents[2] / "ansiscope" / "dashboards" / "app.py")
+PAGES = ["pages/runs.py", "pages/run.py", "pages/tasks.py", "pages/hosts.py", "pages/regressions.py"]
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("dash")
+    logs = folder / "history"
+    logs.mkdir()
+    history = [write_run(logs, i, slower={"Build the release": 2.0} if i >= 14 else None) for i in range(16)]
+    db = folder / "dash.duckdb"
+    con = connect(db)
+    ingest(con, *sample_paths(), *history)
+    con.close()
+    return str(db)
+
+
+def app(db: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", db)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_overview(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(sample_db, monkeypatch)
+    assert [t.value for t in at.title] == ["Platform health"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Playbooks"] == "5" and metrics["Open regressions"] == "1"
+    table = at.dataframe[0].value
+    assert "deploy.yml" in " ".join(map(str, table["playbook"])) or "/srv/deploy.yml" in list(table["playbook"])
+    assert any("Runs per day" == s.value for s in at.subheader)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_each_page_renders(sample_db: str, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    at = app(sample_db, monkeypatch)
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title and at.title[0].value
+
+
+def test_runs_filter_changes_the_table(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(sample_db, monkeypatch)
+    at.switch_page("pages/runs.py")
+    at.run()
+    everything = len(at.dataframe[0].value)
+    at.selectbox[1].select("failed").run()
+    failed = at.dataframe[0].value
+    assert 0 < len(failed) < everything and set(failed["status"]) == {"failed"}
+    assert at.query_params["status"] == ["failed"]
+    at.text_input[1].input("app04").run()
+    assert 0 < len(at.dataframe[0].value) <= len(failed)
+
+
+def test_run_page_shows_a_failed_run(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    con = connect(sample_db, read_only=True)
+    (run_id,) = con.execute(
+        "SELECT run_id FROM runs WHERE status = 'failed' AND format = 'jsonl' LIMIT 1"
+    ).fetchone() or ("",)
+    con.close()
+    monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", sample_db)
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/run.py")
+    at.query_params["run"] = run_id[:8]
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == f"Run {run_id}"
+    statuses = {m.label: m.value for m in at.metric}
+    assert "failed" in statuses["Status"]
+    headers = [s.value for s in at.subheader]
+    assert {"Timeline per host", "Failed and unreachable", "Recap", "Execution tree"} <= set(headers)
+    failures = at.dataframe[0].value if not at.error else at.dataframe[1].value
+    assert "app04" in set(failures["host"]) or len(at.dataframe) >= 2
+
+
+def test_tasks_page_history_and_change_point(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(sample_db, monkeypatch)
+    at.switch_page("pages/tasks.py")
+    at.query_params["playbook"] = "/srv/deploy.yml"
+    at.run()
+    assert not at.exception
+    stats = at.dataframe[0].value
+    assert list(stats["task"])[0] == "Build the release"
+    assert any("change points" in c.value for c in at.caption)
+
+
+def test_empty_store_explains_how_to_ingest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "empty.duckdb"
+    connect(db).close()
+    at = app(str(db), monkeypatch)
+    assert [i.value for i in at.info] == ["The store holds no runs yet."]
+    assert "ansiscope ingest" in at.markdown[0].value
+    missing = app(str(tmp_path / "nope.duckdb"), monkeypatch)
+    assert "no such store" in missing.warning[0].value
