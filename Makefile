@@ -19,7 +19,7 @@ DB ?= ansiscope.duckdb
 PORT ?= 9464
 
 # The main job on the embedded default: store sample_logs/ in DuckDB, then serve it
-# (/metrics, /healthz, the API) while following sample_logs/ for new runs.
+# (dashboard, /metrics, /healthz, the API) while following sample_logs/ for new runs.
 run: $(STAMP)
 	$(BIN)/ansiscope ingest sample_logs --db $(DB)
 	$(BIN)/ansiscope runs --db $(DB) --limit 5
@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/regressions.py 200 --seeds 5
 	$(BIN)/python bench/gate.py 1000
 	$(BIN)/python bench/scrape.py 1000000
+	$(BIN)/python bench/dashboard.py 1000000
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -31,6 +31,13 @@ from ansiscope.ingest.schema import connect
 @click.option("--poll", is_flag=True, help="Poll the folders (NFS).")
 @click.option("--bind", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9464, show_default=True, type=int)
+@click.option(
+    "--dashboard-port",
+    default=8501,
+    show_default=True,
+    type=int,
+    help="The Streamlit dashboard's port (0: none).",
+)
 @click.option("--retention", metavar="AGE", help="Delete runs older than AGE (e.g. 90d), hourly.")
 @click.option(
     "--tls-cert", type=click.Path(dir_okay=False), help="Serve HTTPS with this certificate…"
@@ -52,6 +59,7 @@ def serve(
     poll: bool,
     bind: str,
     port: int,
+    dashboard_port: int,
     retention: str | None,
     tls_cert: str | None,
     tls_key: str | None,
@@ -88,6 +96,7 @@ def serve(
         max_upload=max_upload,
         retention_age=retention,
         top_n=top_playbooks,
+        dashboard_port=dashboard_port,
     )
     bound = service.start(bind, port, (tls_cert, tls_key) if tls_cert and tls_key else None)
     scheme = "https" if tls_cert else "http"
@@ -96,6 +105,10 @@ def serve(
     click.echo(f"  metrics   {base}/metrics", err=True)
     click.echo(f"  health    {base}/healthz", err=True)
     click.echo(f"  API       {base}/api/runs", err=True)
+    if dashboard_port:
+        click.echo(
+            f"  dashboard {scheme.replace('https', 'http')}://{bind}:{dashboard_port}/", err=True
+        )
     if roots:
         click.echo(f"  watching  {', '.join(map(str, roots))}", err=True)
     done = threading.Event()

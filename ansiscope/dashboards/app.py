@@ -13,7 +13,7 @@ from ansiscope.ingest.schema import connect
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="ansiscope", page_icon="🔭", layout="wide")
+st.set_page_config(page_title="ansiscope", page_icon=":material/troubleshoot:", layout="wide")
 
 
 def _empty_store() -> bool:
@@ -49,11 +49,16 @@ def _how_to_ingest() -> None:
 
 if not _empty_store():
     pages = [
-        st.Page(HERE / "pages/overview.py", title="Overview", icon="🏠", default=True),
-        st.Page(HERE / "pages/runs.py", title="Runs", icon="📋"),
-        st.Page(HERE / "pages/run.py", title="Run", icon="🔎"),
-        st.Page(HERE / "pages/tasks.py", title="Tasks", icon="⏱️"),
-        st.Page(HERE / "pages/hosts.py", title="Hosts", icon="🖥️"),
-        st.Page(HERE / "pages/regressions.py", title="Regressions", icon="📈"),
+        st.Page(
+            HERE / "pages/overview.py",
+            title="Overview",
+            icon=":material/monitor_heart:",
+            default=True,
+        ),
+        st.Page(HERE / "pages/runs.py", title="Runs", icon=":material/list:"),
+        st.Page(HERE / "pages/run.py", title="Run", icon=":material/search:"),
+        st.Page(HERE / "pages/tasks.py", title="Tasks", icon=":material/timer:"),
+        st.Page(HERE / "pages/hosts.py", title="Hosts", icon=":material/dns:"),
+        st.Page(HERE / "pages/regressions.py", title="Regressions", icon=":material/trending_up:"),
     ]
     st.navigation(pages).run()

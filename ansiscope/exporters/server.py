@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import base64
 import hmac
+import os
+import shutil
 import ssl
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -40,6 +44,8 @@ from ansiscope.parser import open_input
 
 MAX_UPLOAD = 256 * 1024 * 1024
 STUCK_S = 300.0
+SNAPSHOT_EVERY_S = 10.0
+DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 ANALYSIS_EVERY_S = 60.0
 
 
@@ -59,8 +65,13 @@ class Service:
         retention_age: str | None = None,
         top_n: int = 100,
         metrics_cache_s: float = 5.0,
+        dashboard_port: int = 0,
     ) -> None:
         self.con = con
+        self.dashboard_port = dashboard_port
+        self.dashboard: subprocess.Popen[bytes] | None = None
+        self.snapshot = Path(f"{db}.snapshot")
+        self._published: float | None = -1.0
         self.db = db
         self.lock = threading.Lock()
         self.ingester = Ingester(con, labels)
@@ -107,7 +118,52 @@ class Service:
         if self.retention_age:
             self._spawn(self._retain)
         self._spawn(self._analyse)
+        if self.dashboard_port:
+            self.publish_snapshot()
+            self._spawn(self._publish)
+            self.dashboard = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    str(DASHBOARD_APP),
+                    "--server.port",
+                    str(self.dashboard_port),
+                    "--server.address",
+                    bind,
+                    "--server.headless",
+                    "true",
+                    "--browser.gatherUsageStats",
+                    "false",
+                    "--",
+                    "--db",
+                    str(self.snapshot),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         return int(self.httpd.server_address[1])
+
+    def publish_snapshot(self) -> None:
+        """Give the dashboard a read-only copy: DuckDB's writer lock keeps every other
+        process out of the store itself (CHECKPOINT, copy, atomic rename)."""
+        if self._published == self.state.last_ingest:
+            return
+        tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
+        with self.lock:
+            self.con.execute("CHECKPOINT")
+            shutil.copyfile(self.db, tmp)
+            marker = self.state.last_ingest
+        os.replace(tmp, self.snapshot)
+        self._published = marker
+
+    def _publish(self) -> None:
+        while not self.stop.wait(SNAPSHOT_EVERY_S):
+            try:
+                self.publish_snapshot()
+            except (OSError, duckdb.Error) as exc:
+                self._log(f"warning: dashboard snapshot failed: {exc}")
 
     def _spawn(self, target: Any) -> None:
         thread = threading.Thread(target=target, daemon=True)
@@ -171,6 +227,12 @@ class Service:
             self.httpd.server_close()
         for thread in self._threads:
             thread.join(timeout=30)
+        if self.dashboard is not None:
+            self.dashboard.terminate()
+            try:
+                self.dashboard.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.dashboard.kill()
         with self.lock:
             self.con.close()
 

@@ -1,0 +1,62 @@
+"""Benchmark the dashboard: each page's render time under AppTest with SIZE host results
+stored (after a warm-up render, as a user sees it once caches are warm).
+
+    python bench/dashboard.py SIZE        # default 1000000
+
+Target: every page ≤1 s after warm-up.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jsonl_gen import generate
+from streamlit.testing.v1 import AppTest
+
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.schema import connect
+
+APP = str(Path(__file__).resolve().parent.parent / "ansiscope" / "dashboards" / "app.py")
+PAGES = [None, "pages/runs.py", "pages/run.py", "pages/tasks.py", "pages/hosts.py", "pages/regressions.py"]
+
+
+def render(page: str | None) -> float:
+    at = AppTest.from_file(APP, default_timeout=300)
+    if page:
+        at.switch_page(page)
+    start = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - start
+    assert not at.exception, [e.value for e in at.exception]
+    return elapsed
+
+
+def main() -> None:
+    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "history.jsonl"
+        generate(log, size)
+        db = Path(tmp) / "dash.duckdb"
+        con = connect(db)
+        ingester = Ingester(con)
+        feed = ingester.track(log, final=True)
+        assert feed is not None
+        ingester.pump(feed, final=True)
+        ingester.finalize(feed)
+        con.close()
+        os.environ["ANSISCOPE_DASHBOARD_DB"] = str(db)
+        for page in PAGES:
+            cold = render(page)
+            warm = min(render(page) for _ in range(3))
+            print(f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · warm {warm * 1000:5.0f} ms (target ≤1000 ms)")
+
+
+if __name__ == "__main__":
+    main()
