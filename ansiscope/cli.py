@@ -118,6 +118,8 @@ def _public(event: Event) -> Event:
 @click.option(
     "--markdown", "md_out", metavar="FILE", help="Write a Markdown report (- for stdout)."
 )
+@click.option("--html", "html_out", metavar="FILE", help="Write an HTML report of the last run.")
+@click.option("--junit", "junit_out", metavar="FILE", help="Write JUnit XML of the last run.")
 @click.option("--performance", is_flag=True, help="Add per-host time and the 25 slowest tasks.")
 @click.option("--no-tree", is_flag=True, help="Leave out the execution tree.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the one-line verdict per run.")
@@ -130,6 +132,8 @@ def summary(
     db: str | None,
     json_out: str | None,
     md_out: str | None,
+    html_out: str | None,
+    junit_out: str | None,
     performance: bool,
     no_tree: bool,
     quiet: bool,
@@ -176,6 +180,13 @@ def summary(
         _write(json_out, orjson.dumps(summary_document(runs), option=orjson.OPT_INDENT_2) + b"\n")
     if md_out:
         _write(md_out, markdown(runs).encode())
+    if html_out or junit_out:
+        from ansiscope.exporters.report import report_html, report_junit
+
+        if html_out:
+            _write(html_out, report_html(runs[-1]).encode())
+        if junit_out:
+            _write(junit_out, report_junit(runs[-1]))
     sys.exit(1 if any(r.has_failures for r in runs) else 0)
 
 
@@ -235,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
 
 from ansiscope import (  # noqa: E402
     cli_gate,  # noqa: F401  (registers the gate command)
+    cli_report,  # noqa: F401  (registers report and notify)
     cli_serve,  # noqa: F401  (registers the serve command)
     cli_store,  # noqa: F401  (registers the store commands)
 )

@@ -47,3 +47,36 @@ def redact(text: str | None) -> str | None:
     for pattern, replacement in PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV6 = re.compile(  # full form, or compressed with "::" (not clock times like 03:00:01)
+    r"(?<![\w:])(?:(?:[0-9a-fA-F]{1,4}:){7}[0-9a-fA-F]{1,4}"
+    r"|(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{0,4}::(?:[0-9a-fA-F]{1,4}:){0,6}[0-9a-fA-F]{1,4})(?![\w:])"
+)
+
+
+class HostPseudonyms:
+    """``--redact-hosts``: hostnames and IP addresses replaced by stable pseudonyms
+    (``host-01``…, ``ip-01``…) in text meant for publishing."""
+
+    def __init__(self, hosts: list[str]) -> None:
+        names = sorted({h for h in hosts if h}, key=lambda h: (-len(h), h))
+        self.names = {h: f"host-{i:02d}" for i, h in enumerate(sorted(set(names)), start=1)}
+        self.ips: dict[str, str] = {}
+        self._pattern = (
+            re.compile(r"(?<![\w.-])(" + "|".join(re.escape(h) for h in names) + r")(?![\w-])")
+            if names
+            else None
+        )
+
+    def _ip(self, match: re.Match[str]) -> str:
+        return self.ips.setdefault(match.group(0), f"ip-{len(self.ips) + 1:02d}")
+
+    def apply(self, text: str) -> str:
+        """``text`` with every known host and any IP address replaced."""
+        text = IPV4.sub(self._ip, text)
+        text = IPV6.sub(self._ip, text)
+        if self._pattern is not None:
+            text = self._pattern.sub(lambda m: self.names[m.group(1)], text)
+        return text

@@ -24,7 +24,14 @@ from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.schema import connect
 
 APP = str(Path(__file__).resolve().parent.parent / "ansiscope" / "dashboards" / "app.py")
-PAGES = [None, "pages/runs.py", "pages/run.py", "pages/tasks.py", "pages/hosts.py", "pages/regressions.py"]
+PAGES = [
+    None,
+    "pages/runs.py",
+    "pages/run.py",
+    "pages/tasks.py",
+    "pages/hosts.py",
+    "pages/regressions.py",
+]
 
 
 def render(page: str | None) -> float:
@@ -55,7 +62,9 @@ def main() -> None:
         for page in PAGES:
             cold = render(page)
             warm = min(render(page) for _ in range(3))
-            print(f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · warm {warm * 1000:5.0f} ms (target ≤1000 ms)")
+            print(
+                f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · warm {warm * 1000:5.0f} ms (target ≤1000 ms)"
+            )
 
 
 if __name__ == "__main__":

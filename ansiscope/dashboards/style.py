@@ -2,25 +2,9 @@
 
 from __future__ import annotations
 
-STATUS_COLORS = {
-    "ok": "#2e9e5b",
-    "successful": "#2e9e5b",
-    "changed": "#d4a017",
-    "failed": "#d64545",
-    "unreachable": "#8e44ad",
-    "skipped": "#8c8c8c",
-    "ignored": "#e08a8a",
-    "rescued": "#3b82c4",
-    "running": "#3b82c4",
-    "interrupted": "#b0b0b0",
-}
-EMOJI = {
-    "successful": "🟢",
-    "failed": "🔴",
-    "unreachable": "🟣",
-    "running": "🔵",
-    "interrupted": "⚪",
-}
+from ansiscope.exporters.style import STATUS_COLORS  # noqa: F401 (one palette)
+
+EMOJI = {"successful": "●", "failed": "✖", "unreachable": "◆", "running": "▶", "interrupted": "■"}
 
 
 def fmt_age(seconds: float | None) -> str:

@@ -137,3 +137,32 @@ def test_every_page_in_chromium(tmp_path: Path) -> None:
     finally:
         serve.terminate()
         serve.wait(timeout=60)
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium not installed")
+def test_html_report_renders_its_chart_offline(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from ansiscope.exporters.report import report_html
+    from tests.conftest import SAMPLES, runs_of
+
+    (run,) = runs_of(SAMPLES / "jsonl/site-2.19.jsonl")
+    page_file = tmp_path / "report.html"
+    page_file.write_text(report_html(run))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        context = browser.new_context(offline=True)  # self-contained: nothing may be fetched
+        page = context.new_page()
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(page_file.as_uri())
+        page.locator("#timeline-chart .main-svg").first.wait_for(timeout=30_000)
+        bars = page.locator("#timeline-chart g.point").count()
+        assert bars > 100  # one bar per host result with times
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=False)
+        browser.close()
+    assert all(url.startswith(("file:", "data:", "blob:")) for url in requests), requests
