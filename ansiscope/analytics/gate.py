@@ -20,7 +20,7 @@ from ansiscope.analytics.acks import Ack, acknowledge
 from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, judge
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
-from ansiscope.analytics.taskkey import TaskKeys
+from ansiscope.analytics.taskkey import key_column
 from ansiscope.ingest import queries
 
 SCHEMA_VERSION = 1
@@ -127,11 +127,7 @@ def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> p
         return tasks.assign(key=pd.Series(dtype=str), label=pd.Series(dtype=str))
     rank = {r: i for i, r in enumerate(order)}
     tasks = tasks.assign(_rank=tasks["run_id"].map(rank)).sort_values(["_rank", "task_id"])
-    keys = TaskKeys()
-    rows = zip(tasks["play"], tasks["role"], tasks["path"], tasks["name"], strict=True)
-    tasks["key"] = [
-        keys.key(playbook, play, role, path, str(name)) for play, role, path, name in rows
-    ]
+    tasks["key"] = key_column(tasks, playbook)
     tasks["label"] = tasks["name"].astype(str)
     return tasks
 

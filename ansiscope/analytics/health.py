@@ -10,7 +10,7 @@ from itertools import pairwise
 import duckdb
 import pandas as pd
 
-from ansiscope.analytics.taskkey import TaskKeys
+from ansiscope.analytics.taskkey import key_column
 from ansiscope.ingest import history_queries
 
 SUCCESS_TARGET = 0.99
@@ -89,13 +89,7 @@ def flaky_tasks(con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 100)
     frame = history_queries.task_history_frame(con, playbook, limit)
     if frame.empty:
         return pd.DataFrame(columns=["task", "runs", "failures", "failure_rate", "flips"])
-    keys = TaskKeys()
-    frame["key"] = [
-        keys.key(playbook, p, r, path, str(n))
-        for p, r, path, n in zip(
-            frame["play"], frame["role"], frame["path"], frame["name"], strict=True
-        )
-    ]
+    frame["key"] = key_column(frame, playbook)
     rows = []
     for key, group in frame.groupby("key", sort=False):
         failed = group.sort_values("at")["failed"].astype(bool).tolist()

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import pandas as pd
+
 from ansiscope.parser.base import stable_id
 
 TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}")
@@ -59,3 +61,11 @@ class TaskKeys:
         self, rows: Iterable[tuple[str | None, str | None, str | None, str | None, str]]
     ) -> list[str]:
         return [self.key(*row) for row in rows]
+
+
+def key_column(frame: pd.DataFrame, playbook: str | None) -> list[str]:
+    """Keys for a frame of task rows (``play``, ``role``, ``path``, ``name``) in row
+    order; sort the frame oldest run first so that renames resolve forwards."""
+    keys = TaskKeys()
+    rows = zip(frame["play"], frame["role"], frame["path"], frame["name"], strict=True)
+    return [keys.key(playbook, play, role, path, str(name)) for play, role, path, name in rows]

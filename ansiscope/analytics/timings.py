@@ -10,7 +10,7 @@ import pandas as pd
 
 from ansiscope.analytics.changepoints import ChangePoint, change_points
 from ansiscope.analytics.runtree import RunTree
-from ansiscope.analytics.taskkey import TaskKeys
+from ansiscope.analytics.taskkey import key_column
 from ansiscope.ingest import history_queries
 
 STATS_COLUMNS = [
@@ -34,13 +34,7 @@ def task_stats(con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 200) 
     frame = history_queries.task_history_frame(con, playbook, limit)
     if frame.empty:
         return pd.DataFrame(columns=STATS_COLUMNS)
-    keys = TaskKeys()
-    frame["key"] = [
-        keys.key(playbook, p, r, path, str(n))
-        for p, r, path, n in zip(
-            frame["play"], frame["role"], frame["path"], frame["name"], strict=True
-        )
-    ]
+    frame["key"] = key_column(frame, playbook)
     total_p50 = float(frame.drop_duplicates("run_id")["run_duration_s"].median() or 0.0)
     rows = []
     for key, group in frame.groupby("key", sort=False):
@@ -135,13 +129,7 @@ def task_series(
     frame = history_queries.task_history_frame(con, playbook, limit)
     if frame.empty:
         return pd.DataFrame(columns=["run_id", "at", "wall_s", "status"])
-    keys = TaskKeys()
-    frame["key"] = [
-        keys.key(playbook, p, r, path, str(n))
-        for p, r, path, n in zip(
-            frame["play"], frame["role"], frame["path"], frame["name"], strict=True
-        )
-    ]
+    frame["key"] = key_column(frame, playbook)
     mine = frame[frame["key"] == key]
     return (
         mine.groupby(["run_id", "at", "status"], as_index=False)["wall_s"]

@@ -12,14 +12,13 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 import orjson
-import plotly.express as px
 
 from ansiscope.analytics.gate import GateResult
 from ansiscope.analytics.runtree import RunTree
 from ansiscope.analytics.timings import critical_path
 from ansiscope.analytics.views import timeline
 from ansiscope.exporters import gate_report
-from ansiscope.exporters.style import STATUS_COLORS
+from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_rate, fmt_seconds, markdown, run_summary
 from ansiscope.redact import redact
 
@@ -131,19 +130,7 @@ def report_html(
     parts.append("<section id='timeline'><h2>Timeline per host</h2>")
     frame = timeline(run)
     if len(frame):
-        figure = px.timeline(
-            frame,
-            x_start="start",
-            x_end="end",
-            y="host",
-            color="status",
-            hover_data=["task"],
-            color_discrete_map=STATUS_COLORS,
-        )
-        figure.update_yaxes(autorange="reversed")
-        figure.update_layout(
-            height=max(260, 26 * frame["host"].nunique()), margin={"l": 0, "r": 0, "t": 10, "b": 0}
-        )
+        figure = timeline_figure(frame)
         parts.append(
             figure.to_html(
                 full_html=False,

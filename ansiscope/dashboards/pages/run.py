@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.views import failed_results, run_tree, timeline
 from ansiscope.dashboards.data import cached, con
-from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, pct
+from ansiscope.dashboards.style import EMOJI, pct
+from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.ingest.queries import RunNotFound, resolve_run
 
@@ -66,20 +66,7 @@ else:
 st.subheader("Timeline per host")
 frame = timeline(tree)
 if len(frame):
-    chart = px.timeline(
-        frame,
-        x_start="start",
-        x_end="end",
-        y="host",
-        color="status",
-        hover_data=["task", "play", "duration_s"],
-        color_discrete_map=STATUS_COLORS,
-    )
-    chart.update_yaxes(autorange="reversed")
-    chart.update_layout(
-        height=max(250, 28 * frame["host"].nunique()), margin={"l": 0, "r": 0, "t": 10, "b": 0}
-    )
-    st.plotly_chart(chart)
+    st.plotly_chart(timeline_figure(frame))
 else:
     st.caption("This log has no per-host times (plain text without profile_tasks).")
 
