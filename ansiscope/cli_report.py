@@ -9,22 +9,18 @@ from pathlib import Path
 
 import click
 
-from ansiscope.analytics.gate import GateResult, gate
+from ansiscope import client
+from ansiscope.analytics.gate import GateResult
 from ansiscope.analytics.runtree import RunTree, assemble
-from ansiscope.analytics.timings import task_series, task_stats
-from ansiscope.analytics.views import run_tree
 from ansiscope.cli import cli
 from ansiscope.cli_store import db_option
 from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import notify as notifier
 from ansiscope.exporters.report import (
     History,
-    report_html,
-    report_json,
-    report_junit,
-    report_markdown,
+    load_stored,
+    render,
 )
-from ansiscope.ingest.queries import resolve_run
 from ansiscope.ingest.schema import connect
 from ansiscope.parser import open_input
 from ansiscope.redact import HostPseudonyms
@@ -42,30 +38,9 @@ def load_run(source: str, db: str) -> tuple[RunTree, GateResult | None, History]
         raise UsageError(f"{source}: no such file, and no store at {db} to look it up in")
     con = connect(db, read_only=True)
     try:
-        run_id = resolve_run(con, source)
-        tree = run_tree(con, run_id)
-        result = gate(con, run_id)
-        history: History = {}
-        if tree.playbook:
-            stats = task_stats(con, tree.playbook, limit=30)
-            wanted = {t.name for _, t in tree.slowest_tasks(10)}
-            for row in stats.to_dict("records"):
-                if row["task"] in wanted:
-                    series = task_series(con, tree.playbook, row["key"], limit=30)
-                    history[row["task"]] = [float(v) for v in series["wall_s"].dropna()]
+        return load_stored(con, source)
     finally:
         con.close()
-    return tree, result, history
-
-
-def render(fmt: str, run: RunTree, result: GateResult | None, history: History) -> bytes:
-    if fmt == "html":
-        return report_html(run, result, history).encode()
-    if fmt == "markdown":
-        return report_markdown(run, result).encode()
-    if fmt == "junit":
-        return report_junit(run)
-    return report_json(run, result, history)
 
 
 @cli.command()
@@ -84,16 +59,28 @@ def render(fmt: str, run: RunTree, result: GateResult | None, history: History) 
     is_flag=True,
     help="Replace hostnames and IP addresses with pseudonyms (for publishing).",
 )
-def report(source: str, fmt: str, output: str | None, db: str, redact_hosts: bool) -> None:
+@click.option("--server", metavar="URL", help="Ask a running 'ansiscope serve' for a stored run.")
+def report(
+    source: str, fmt: str, output: str | None, db: str, redact_hosts: bool, server: str | None
+) -> None:
     """A report of one run: a self-contained HTML page, Markdown, JSON or JUnit XML."""
+    if server and not Path(source).exists():
+        if redact_hosts:
+            raise UsageError("--redact-hosts needs the run itself: report where the store is")
+        _emit(client.report(server, source, fmt), output, f"{fmt} report of run {source}")
+        return
     run, result, history = load_run(source, db)
     data = render(fmt, run, result, history)
     if redact_hosts:
         hosts = list(run.hosts) + [r.delegated_to for r in run.results() if r.delegated_to]
         data = HostPseudonyms(hosts).apply(data.decode()).encode()
+    _emit(data, output, f"{fmt} report of run {run.run_id}")
+
+
+def _emit(data: bytes, output: str | None, what: str) -> None:
     if output:
         Path(output).write_bytes(data)
-        click.echo(f"{output}: {fmt} report of run {run.run_id}", err=True)
+        click.echo(f"{output}: {what}", err=True)
     else:
         sys.stdout.buffer.write(data)
 

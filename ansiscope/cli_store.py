@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ansiscope import client
 from ansiscope.cli import cli, format_option
 from ansiscope.errors import AnsiscopeError, ParseError, UsageError
 from ansiscope.exporters.summary import fmt_seconds
@@ -185,17 +186,32 @@ def watch(
 @click.option("--since", metavar="WHEN", help="Only runs started since: 2026-11-01, 7d, 12h.")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--format", "out_fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--server", metavar="URL", help="Ask a running 'ansiscope serve' instead.")
 def runs(
-    db: str, playbook: str | None, status: str | None, since: str | None, limit: int, out_fmt: str
+    db: str,
+    playbook: str | None,
+    status: str | None,
+    since: str | None,
+    limit: int,
+    out_fmt: str,
+    server: str | None,
 ) -> None:
     """List stored runs, newest first."""
-    con = connect(db, read_only=True)
-    try:
-        rows = list_runs(
-            con, playbook=playbook, status=status, since=retention.parse_since(since), limit=limit
-        )
-    finally:
-        con.close()
+    if server:
+        query = {"playbook": playbook, "status": status, "since": since, "limit": limit}
+        rows = client.runs(server, query)
+    else:
+        con = connect(db, read_only=True)
+        try:
+            rows = list_runs(
+                con,
+                playbook=playbook,
+                status=status,
+                since=retention.parse_since(since),
+                limit=limit,
+            )
+        finally:
+            con.close()
     if out_fmt == "json":
         sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
         return

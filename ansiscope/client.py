@@ -64,3 +64,10 @@ def runs(server: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
     body, _ = _request(f"{server.rstrip('/')}/api/runs?{query}")
     return list(orjson.loads(body))
+
+
+def report(server: str, run: str, fmt: str) -> bytes:
+    """A stored run's report, rendered by the service."""
+    query = urllib.parse.urlencode({"run": run, "format": fmt})
+    body, _ = _request(f"{server.rstrip('/')}/api/report?{query}")
+    return body

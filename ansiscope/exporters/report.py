@@ -11,15 +11,17 @@ import html
 from typing import Any
 from xml.etree import ElementTree as ET
 
+import duckdb
 import orjson
 
-from ansiscope.analytics.gate import GateResult
+from ansiscope.analytics.gate import GateResult, gate
 from ansiscope.analytics.runtree import RunTree
-from ansiscope.analytics.timings import critical_path
-from ansiscope.analytics.views import timeline
+from ansiscope.analytics.timings import critical_path, task_series, task_stats
+from ansiscope.analytics.views import run_tree, timeline
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_rate, fmt_seconds, markdown, run_summary
+from ansiscope.ingest.queries import resolve_run
 from ansiscope.redact import redact
 
 SCHEMA_VERSION = 1
@@ -208,3 +210,29 @@ details{margin:.2rem 0 .2rem 1rem} summary{cursor:pointer} .d{color:#888}
 .status-failed,.status-unreachable{color:#d64545} .status-successful,.status-ok{color:#2e9e5b} .status-changed{color:#b8860b}
 @media print{body{margin:0;max-width:none} details{page-break-inside:avoid} .card{border-color:#999}}
 """
+
+
+def load_stored(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[RunTree, GateResult, History]:
+    """A stored run, its gate verdict and its slowest tasks' recent durations."""
+    run_id = resolve_run(con, ref)
+    tree = run_tree(con, run_id)
+    result = gate(con, run_id)
+    history: History = {}
+    if tree.playbook:
+        stats = task_stats(con, tree.playbook, limit=30)
+        wanted = {t.name for _, t in tree.slowest_tasks(10)}
+        for row in stats.to_dict("records"):
+            if row["task"] in wanted:
+                series = task_series(con, tree.playbook, row["key"], limit=30)
+                history[row["task"]] = [float(v) for v in series["wall_s"].dropna()]
+    return tree, result, history
+
+
+def render(fmt: str, run: RunTree, result: GateResult | None, history: History) -> bytes:
+    if fmt == "html":
+        return report_html(run, result, history).encode()
+    if fmt == "markdown":
+        return report_markdown(run, result).encode()
+    if fmt == "junit":
+        return report_junit(run)
+    return report_json(run, result, history)

@@ -34,6 +34,7 @@ from ansiscope.analytics.runtree import RunAssembler, assemble
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
+from ansiscope.exporters.report import load_stored, render
 from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
@@ -286,6 +287,16 @@ class Service:
             return verdict, gate_report.junit(result, fail_on), "application/xml"
         return verdict, gate_report.json_bytes(result, fail_on), "application/json"
 
+    def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
+        """A stored run's report (``ansiscope report --server``)."""
+        con = self.cursor()
+        try:
+            run, result, history = load_stored(con, ref)
+        finally:
+            con.close()
+        types = {"html": "text/html", "markdown": "text/markdown", "junit": "application/xml"}
+        return render(fmt, run, result, history), types.get(fmt, "application/json")
+
     def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         con = self.cursor()
         try:
@@ -393,6 +404,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(200, self.service.runs(query))
             elif url.path.startswith("/api/runs/"):
                 self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
+            elif url.path == "/api/report":
+                fmt = _one(query, "format") or "json"
+                if fmt not in ("html", "markdown", "json", "junit"):
+                    raise BadRequest(f"unknown report format {fmt!r}")
+                report, content_type = self.service.report(_one(query, "run") or "latest", fmt)
+                self._send(200, report, content_type)
             elif url.path == "/api/gate":
                 ref = _one(query, "run") or "latest"
                 fail_on = _one(query, "fail_on") or "regression"
@@ -404,7 +421,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(404, f"no such endpoint: {url.path}")
         except RunNotFound as exc:
             self._error(404, str(exc))
-        except AnsiscopeError as exc:
+        except (AnsiscopeError, BadRequest) as exc:
             self._error(400, str(exc))
 
     def do_POST(self) -> None:

@@ -169,3 +169,58 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
     finally:
         con.close()
     os.environ.pop("ANSISCOPE_DB", None)
+
+
+def test_runs_and_report_through_the_server(service: tuple[Service, str, Path]) -> None:
+    _, url, _ = service
+    listed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ansiscope",
+            "runs",
+            "--server",
+            url,
+            "--format",
+            "json",
+            "--status",
+            "failed",
+            "--limit",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert listed.returncode == 0, listed.stderr
+    rows = json.loads(listed.stdout)
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"failed"}
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ansiscope",
+            "report",
+            rows[0]["run_id"],
+            "--server",
+            url,
+            "--format",
+            "markdown",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert report.returncode == 0 and "### Failures" in report.stdout
+    status, body, _ = fetch(f"{url}/api/report?run=latest&format=pdf")
+    assert status == 400 and b"unknown report format" in body
+    down = subprocess.run(
+        [sys.executable, "-m", "ansiscope", "runs", "--server", "http://127.0.0.1:9"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert down.returncode == 2 and "cannot reach the service" in down.stderr
