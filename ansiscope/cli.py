@@ -19,6 +19,7 @@ from rich.console import Console
 
 from ansiscope import __version__
 from ansiscope.analytics.runtree import RunAssembler, RunTree
+from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.errors import AnsiscopeError, ParseError
 from ansiscope.exporters import console as term
 from ansiscope.exporters.summary import markdown, summary_document
@@ -126,6 +127,7 @@ def _public(event: Event) -> Event:
 @click.option(
     "--db", metavar="FILE", help="Read PATH as a stored run id (or 'latest') from this store."
 )
+@notify_options(envvars=False)
 def summary(
     path: str,
     fmt: str | None,
@@ -137,6 +139,11 @@ def summary(
     performance: bool,
     no_tree: bool,
     quiet: bool,
+    slack_webhook: str | None,
+    teams_webhook: str | None,
+    channel: str | None,
+    only_on: str,
+    dashboard_url: str | None,
 ) -> None:
     """Summarise the run(s) in PATH: tree, counts, slowest tasks, failed hosts.
 
@@ -187,6 +194,10 @@ def summary(
             _write(html_out, report_html(runs[-1]).encode())
         if junit_out:
             _write(junit_out, report_junit(runs[-1]))
+    target = notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
+    if target:
+        for line in target.notify(runs[-1], None):
+            click.echo(line, err=True)
     sys.exit(1 if any(r.has_failures for r in runs) else 0)
 
 

@@ -20,7 +20,9 @@ from ansiscope.analytics.acks import load_acks
 from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import GateResult
 from ansiscope.analytics.gate import gate as run_gate
+from ansiscope.analytics.views import run_tree
 from ansiscope.cli import cli
+from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option, label_option
 from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import gate_report
@@ -55,6 +57,7 @@ from ansiscope.ingest.schema import connect
     "--server", metavar="URL", help="Ask a running 'ansiscope serve' instead of opening the store."
 )
 @label_option
+@notify_options(envvars=False)
 def gate(
     db: str,
     run_ref: str | None,
@@ -67,6 +70,11 @@ def gate(
     output: str | None,
     server: str | None,
     labels: tuple[str, ...],
+    slack_webhook: str | None,
+    teams_webhook: str | None,
+    channel: str | None,
+    only_on: str,
+    dashboard_url: str | None,
 ) -> None:
     """Judge a run against its playbook's history; exit 1 on a regression.
 
@@ -82,8 +90,13 @@ def gate(
     try:
         run_id = _ingest_log(con, log, labels) if log else _pick(con, run_ref or "latest", playbook)
         result = run_gate(con, run_id, Params(window=window), acks)
+        target = notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
+        tree = run_tree(con, run_id) if target else None
     finally:
         con.close()
+    if tree is not None:
+        for line in target.notify(tree, result):
+            click.echo(line, err=True)
     renderers = {
         "json": lambda: gate_report.json_bytes(result, fail_on),
         "markdown": lambda: gate_report.markdown(result, fail_on).encode(),

@@ -13,9 +13,9 @@ from ansiscope import client
 from ansiscope.analytics.gate import GateResult
 from ansiscope.analytics.runtree import RunTree, assemble
 from ansiscope.cli import cli
+from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option
 from ansiscope.errors import ParseError, UsageError
-from ansiscope.exporters import notify as notifier
 from ansiscope.exporters.report import (
     History,
     load_stored,
@@ -88,26 +88,7 @@ def _emit(data: bytes, output: str | None, what: str) -> None:
 @cli.command()
 @click.argument("source", metavar="RUN_ID|latest|FILE")
 @db_option
-@click.option(
-    "--slack-webhook",
-    envvar="ANSISCOPE_SLACK_WEBHOOK",
-    metavar="URL",
-    help="Slack incoming webhook (or $ANSISCOPE_SLACK_WEBHOOK, or @FILE).",
-)
-@click.option(
-    "--teams-webhook",
-    envvar="ANSISCOPE_TEAMS_WEBHOOK",
-    metavar="URL",
-    help="Teams incoming webhook / Workflows URL (or $ANSISCOPE_TEAMS_WEBHOOK, or @FILE).",
-)
-@click.option("--channel", help="Slack channel override.")
-@click.option(
-    "--only-on",
-    type=click.Choice(["failure", "regression", "always"]),
-    default="always",
-    show_default=True,
-)
-@click.option("--dashboard-url", metavar="URL", help="Link the message to the run's page.")
+@notify_options(envvars=True)
 def notify(
     source: str,
     db: str,
@@ -118,40 +99,11 @@ def notify(
     dashboard_url: str | None,
 ) -> None:
     """Post a run to Slack and/or Teams. Delivery problems are warnings, not failures."""
-    if not slack_webhook and not teams_webhook:
+    target = notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
+    if not target:
         raise UsageError(
             "give --slack-webhook or --teams-webhook (or set ANSISCOPE_SLACK_WEBHOOK / ANSISCOPE_TEAMS_WEBHOOK)"
         )
     run, result, _ = load_run(source, db)
-    if not notifier.should_notify(only_on, run, result):
-        click.echo(f"not notifying: run {run.run_id} does not match --only-on {only_on}", err=True)
-        return
-    targets = []
-    if slack_webhook:
-        targets.append(
-            (
-                "Slack",
-                _secret(slack_webhook),
-                notifier.slack_payload(run, result, dashboard_url, channel),
-            )
-        )
-    if teams_webhook:
-        targets.append(
-            ("Teams", _secret(teams_webhook), notifier.teams_payload(run, result, dashboard_url))
-        )
-    for name, url, payload in targets:
-        warning = notifier.deliver(url, payload)
-        click.echo(
-            f"warning: {name} {warning}" if warning else f"{name}: notified about run {run.run_id}",
-            err=True,
-        )
-
-
-def _secret(value: str) -> str:
-    """A webhook from ``@FILE`` (first line) or as given."""
-    if value.startswith("@"):
-        try:
-            return Path(value[1:]).read_text().strip().splitlines()[0]
-        except (OSError, IndexError):
-            raise UsageError(f"{value[1:]}: cannot read the webhook URL") from None
-    return value
+    for line in target.notify(run, result):
+        click.echo(line, err=True)

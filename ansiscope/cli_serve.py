@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ansiscope.cli import cli
+from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option, label_option
 from ansiscope.errors import UsageError
 from ansiscope.exporters.server import MAX_UPLOAD, Service, read_password
@@ -53,6 +54,7 @@ from ansiscope.ingest.schema import connect
     help="Playbook label values kept in metrics; the rest are 'other'.",
 )
 @label_option
+@notify_options(envvars=False)
 def serve(
     db: str,
     folders: tuple[str, ...],
@@ -66,8 +68,15 @@ def serve(
     max_upload: int,
     top_playbooks: int,
     labels: tuple[str, ...],
+    slack_webhook: str | None,
+    teams_webhook: str | None,
+    channel: str | None,
+    only_on: str,
+    dashboard_url: str | None,
 ) -> None:
     """Own the store, follow folders, serve /metrics, /healthz and the JSON API.
+
+    With --slack-webhook/--teams-webhook, every run that ends is posted (per --only-on).
 
     Basic auth: set ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE.
     """
@@ -97,6 +106,8 @@ def serve(
         retention_age=retention,
         top_n=top_playbooks,
         dashboard_port=dashboard_port,
+        notifier=notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
+        or None,
     )
     bound = service.start(bind, port, (tls_cert, tls_key) if tls_cert and tls_key else None)
     scheme = "https" if tls_cert else "http"

@@ -8,6 +8,8 @@ never part of a message.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import time
 import urllib.error
 import urllib.request
@@ -216,3 +218,55 @@ def _retry_after(value: str | None, default: float) -> float:
         return float(value) if value else default
     except ValueError:
         return default
+
+
+@dataclasses.dataclass(frozen=True)
+class Notifier:
+    """Where and when to post runs (the ``--slack-webhook``/``--teams-webhook`` options)."""
+
+    slack: str | None = None
+    teams: str | None = None
+    channel: str | None = None
+    only_on: str = "always"
+    dashboard_url: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.slack or self.teams)
+
+    def notify(self, run: RunTree, gate: GateResult | None) -> list[str]:
+        """Post ``run`` if it matches ``only_on``; one line per outcome (never the URL)."""
+        if not should_notify(self.only_on, run, gate):
+            return [f"not notifying: run {run.run_id} does not match --only-on {self.only_on}"]
+        out = []
+        if self.slack:
+            warning = deliver(
+                self.slack, slack_payload(run, gate, self.dashboard_url, self.channel)
+            )
+            out.append(
+                f"warning: Slack {warning}"
+                if warning
+                else f"Slack: notified about run {run.run_id}"
+            )
+        if self.teams:
+            warning = deliver(self.teams, teams_payload(run, gate, self.dashboard_url))
+            out.append(
+                f"warning: Teams {warning}"
+                if warning
+                else f"Teams: notified about run {run.run_id}"
+            )
+        return out
+
+
+def webhook(value: str | None, env: str) -> str | None:
+    """A webhook URL from ``env`` (the word), ``@FILE`` (its first line) or as given."""
+    if not value:
+        return None
+    if value == "env":
+        return os.environ.get(env) or None
+    if value.startswith("@"):
+        try:
+            with open(value[1:], encoding="utf-8") as f:
+                return f.readline().strip() or None
+        except OSError:
+            return None
+    return value

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hmac
 import os
+import queue
 import shutil
 import ssl
 import subprocess
@@ -31,9 +32,11 @@ from prometheus_client.exposition import choose_encoder
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.runtree import RunAssembler, assemble
+from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
+from ansiscope.exporters.notify import Notifier
 from ansiscope.exporters.report import load_stored, render
 from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest import retention
@@ -67,15 +70,18 @@ class Service:
         top_n: int = 100,
         metrics_cache_s: float = 5.0,
         dashboard_port: int = 0,
+        notifier: Notifier | None = None,
     ) -> None:
         self.con = con
+        self.notifier = notifier
+        self.ended: queue.Queue[str] = queue.Queue()
         self.dashboard_port = dashboard_port
         self.dashboard: subprocess.Popen[bytes] | None = None
         self.snapshot = Path(f"{db}.snapshot")
         self._published: float | None = -1.0
         self.db = db
         self.lock = threading.Lock()
-        self.ingester = Ingester(con, labels)
+        self.ingester = Ingester(con, labels, on_run_end=self._run_ended if notifier else None)
         self.state = ServiceState()
         self.watcher = Watcher(self.ingester, watch, poll=poll, report=self._log) if watch else None
         self.auth = auth
@@ -119,6 +125,8 @@ class Service:
         if self.retention_age:
             self._spawn(self._retain)
         self._spawn(self._analyse)
+        if self.notifier:
+            self._spawn(self._notify)
         if self.dashboard_port:
             self.publish_snapshot()
             self._spawn(self._publish)
@@ -195,6 +203,30 @@ class Service:
             except (OSError, AnsiscopeError):
                 continue
         return lag
+
+    def _run_ended(self, run_ids: list[str]) -> None:
+        for run_id in run_ids:
+            self.ended.put(run_id)
+
+    def _notify(self) -> None:
+        """Post each run that ends (per the notifier's rule), off the ingest path."""
+        assert self.notifier is not None
+        while not self.stop.is_set():
+            try:
+                run_id = self.ended.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            con = self.cursor()
+            try:
+                tree = run_tree(con, run_id)
+                result = gate(con, run_id)
+            except (duckdb.Error, AnsiscopeError) as exc:
+                self._log(f"warning: cannot notify about run {run_id}: {exc}")
+                continue
+            finally:
+                con.close()
+            for line in self.notifier.notify(tree, result):
+                self._log(line)
 
     def _analyse(self) -> None:
         """Refresh the per-playbook regression and flaky-task counts every minute."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -58,7 +58,13 @@ def discover(roots: Iterable[Path]) -> Iterator[Path]:
 class Ingester:
     """Tracks inputs and stores their events; shared by ``ingest`` and ``watch``."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, labels: dict[str, str] | None = None):
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        labels: dict[str, str] | None = None,
+        on_run_end: Callable[[list[str]], None] | None = None,
+    ):
+        self.on_run_end = on_run_end  # called after the commit that ended runs
         self.writer = Writer(con, labels)
         self.records = self.writer.file_records()
         self.feeds: dict[str, Feed] = {}  # file_id -> live feed
@@ -220,6 +226,8 @@ class Ingester:
         self.feeds.pop(record.file_id, None)
 
     def _add(self, total: Written, written: Written) -> None:
+        if written.ended_run_ids and self.on_run_end is not None:
+            self.on_run_end(written.ended_run_ids)
         for target in (total, self.totals):
             target.events += written.events
             target.results += written.results

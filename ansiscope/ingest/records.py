@@ -33,3 +33,4 @@ class Written:
     runs_ended: int = 0
     quarantined: int = 0
     skipped_duplicate: int = 0
+    ended_run_ids: list[str] = dataclasses.field(default_factory=list)

@@ -253,6 +253,7 @@ class Writer:
         written.results = len(results)
         written.runs_started = len(starts)
         written.runs_ended = len(ends)
+        written.ended_run_ids = [e.run_id for e in ends]
         written.quarantined = len(rejected)
         self._add_counters([("ingested_events", "", record.format, float(len(events)))])
 

@@ -132,3 +132,60 @@ def test_cli_never_prints_the_webhook(
     monkeypatch.delenv("ANSISCOPE_SLACK_WEBHOOK")
     missing = run_cli(capsys, "notify", str(SITE))
     assert missing.code == 2 and "give --slack-webhook or --teams-webhook" in missing.err
+
+
+def test_serve_posts_each_run_that_ends(hook: tuple[Hook, str], tmp_path) -> None:
+    from ansiscope.exporters.notify import Notifier
+    from ansiscope.exporters.server import Service
+    from ansiscope.ingest.schema import connect
+    from tests.analytics.history import write_run
+
+    h, url = hook
+    watched = tmp_path / "w"
+    watched.mkdir()
+    svc = Service(
+        connect(tmp_path / "n.duckdb"),
+        db="n",
+        watch=[watched],
+        notifier=Notifier(slack=url, only_on="failure"),
+    )
+    svc.start("127.0.0.1", 0)
+    try:
+        write_run(watched, 0)
+        write_run(watched, 1, fail={"Check the banner"})
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not h.bodies:
+            time.sleep(0.2)
+        time.sleep(1.0)
+    finally:
+        svc.shutdown()
+    assert len(h.bodies) == 1  # only the failed run, per --only-on failure
+    assert h.bodies[0]["text"] == "/srv/deploy.yml: failed"
+
+
+def test_gate_and_summary_post_when_asked(
+    hook: tuple[Hook, str],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h, url = hook
+    monkeypatch.setenv("ANSISCOPE_SLACK_WEBHOOK", url)
+    quiet = run_cli(capsys, "summary", str(SITE), "-q")
+    assert quiet.code == 1 and h.bodies == []  # the variable alone posts nothing
+    posted = run_cli(capsys, "summary", str(SITE), "-q", "--slack-webhook", "env")
+    assert posted.code == 1 and "Slack: notified" in posted.err and len(h.bodies) == 1
+    db = str(tmp_path / "g.duckdb")
+    gated = run_cli(
+        capsys,
+        "gate",
+        "--db",
+        db,
+        "--file",
+        str(SITE),
+        "--slack-webhook",
+        "env",
+        "--only-on",
+        "always",
+    )
+    assert gated.code == 0 and len(h.bodies) == 2 and "SECRETTOKEN123" not in gated.err
