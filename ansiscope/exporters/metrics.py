@@ -15,6 +15,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -26,6 +27,7 @@ from prometheus_client.core import (
     Metric,
 )
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Exemplar
 
 from ansiscope import __version__
 from ansiscope.analytics.health import WINDOWS, recovery_times
@@ -126,12 +128,13 @@ class StoreCollector(Collector):
             running = metrics_queries.running(con)
             last = metrics_queries.last_runs(con)
             runs = history_queries.runs_frame(con)
+            exemplars = metrics_queries.last_durations(con)
             size = metrics_queries.db_size(con)
         finally:
             con.close()
         label = self._labeller(counts)
         out: list[Metric] = []
-        out += self._counters(counts, label)
+        out += self._counters(counts, label, exemplars)
         out += self._running(running, label)
         out += self._last(last, label)
         out += self._ratios(runs, label)
@@ -152,7 +155,10 @@ class StoreCollector(Collector):
         )
 
     def _counters(
-        self, counts: list[tuple[str, str, str, float]], label: Callable[[str], str]
+        self,
+        counts: list[tuple[str, str, str, float]],
+        label: Callable[[str], str],
+        exemplars: list[tuple[str, str, float]] | None = None,
     ) -> list[Metric]:
         runs = CounterMetricFamily(
             "ansible_playbook_runs", "Finished playbook runs.", labels=["playbook"]
@@ -212,11 +218,22 @@ class StoreCollector(Collector):
             "Wall time of finished runs.",
             labels=["playbook"],
         )
+        latest = {label(playbook): (run_id, value) for playbook, run_id, value in exemplars or []}
         for pb in sorted(buckets):
-            cumulative = [
-                (str(float(le)), buckets[pb].get(str(le), 0.0)) for le in DURATION_BUCKETS
-            ]
-            cumulative.append(("+Inf", buckets[pb].get("+Inf", 0.0)))
+            bounds = [*(float(le) for le in DURATION_BUCKETS), float("inf")]
+            names = [*(str(float(le)) for le in DURATION_BUCKETS), "+Inf"]
+            keys = [*(str(le) for le in DURATION_BUCKETS), "+Inf"]
+            hit = next(
+                (i for i, b in enumerate(bounds) if pb in latest and latest[pb][1] <= b), None
+            )
+            cumulative: list[Any] = []
+            for i, (name, bucket_key) in enumerate(zip(names, keys, strict=True)):
+                value = buckets[pb].get(bucket_key, 0.0)
+                if i == hit:  # the latest run, as an exemplar (shown with OpenMetrics only)
+                    run_id, seconds = latest[pb]
+                    cumulative.append((name, value, Exemplar({"run_id": run_id}, seconds)))
+                else:
+                    cumulative.append((name, value))
             duration.add_metric([pb], cumulative, dsum[pb])
         return [runs, failed, results, duration, events, errors, truncations]
 

@@ -63,3 +63,15 @@ def db_size(con: duckdb.DuckDBPyConnection) -> int:
         except OSError:
             continue
     return total
+
+
+def last_durations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, float]]:
+    """Per playbook: the latest finished run with a duration (for histogram exemplars)."""
+    return [
+        (str(r[0]), str(r[1]), float(r[2]))
+        for r in con.execute(
+            "SELECT coalesce(playbook, ''), arg_max(run_id, coalesce(started_at, ingested_at)), "
+            "arg_max(duration_s, coalesce(started_at, ingested_at)) FROM runs "
+            "WHERE status <> 'running' AND duration_s IS NOT NULL GROUP BY 1"
+        ).fetchall()
+    ]
