@@ -7,8 +7,6 @@ Writes (the watcher, uploads, retention) take one lock; reads use their own curs
 
 from __future__ import annotations
 
-import base64
-import hmac
 import os
 import queue
 import shutil
@@ -18,30 +16,26 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import datetime
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
 import duckdb
-import orjson
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.runtree import RunAssembler, assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
+from ansiscope.exporters.http_api import ApiHandler, BadRequest, one
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.notify import Notifier
 from ansiscope.exporters.report import load_stored, render
 from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.queries import RunNotFound, list_runs, resolve_run, run_events
+from ansiscope.ingest.queries import list_runs, resolve_run, run_events
 from ansiscope.ingest.records import Written
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
@@ -112,7 +106,7 @@ class Service:
     # -- lifecycle ----------------------------------------------------------------
     def start(self, bind: str, port: int, tls: tuple[str, str] | None = None) -> int:
         """Start serving in background threads; returns the bound port."""
-        handler = type("Handler", (_Handler,), {"service": self})
+        handler = type("Handler", (ApiHandler,), {"service": self})
         self.httpd = ThreadingHTTPServer((bind, port), handler)
         self.httpd.daemon_threads = True
         if tls:
@@ -334,10 +328,10 @@ class Service:
         try:
             return list_runs(
                 con,
-                playbook=_one(query, "playbook"),
-                status=_one(query, "status"),
-                since=retention.parse_since(_one(query, "since")),
-                limit=int(_one(query, "limit") or 50),
+                playbook=one(query, "playbook"),
+                status=one(query, "status"),
+                since=retention.parse_since(one(query, "since")),
+                limit=int(one(query, "limit") or 50),
             )
         finally:
             con.close()
@@ -355,129 +349,6 @@ class Service:
             "watching": self.watcher is not None,
         }
         return (200 if ok else 503), body
-
-
-class BadRequest(Exception):
-    """A 400 with a reason."""
-
-
-def _one(query: dict[str, list[str]], key: str) -> str | None:
-    values = query.get(key)
-    return values[0] if values else None
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError
-
-
-class _Handler(BaseHTTPRequestHandler):
-    service: Service
-    server_version = "ansiscope"
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: a scrape every 15 s is not news
-
-    def _authorised(self) -> bool:
-        auth = self.service.auth
-        if auth is None:
-            return True
-        header = self.headers.get("Authorization", "")
-        if header.startswith("Basic "):
-            try:
-                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
-            except (ValueError, UnicodeDecodeError):
-                user = password = ""
-            if hmac.compare_digest(user, auth[0]) and hmac.compare_digest(password, auth[1]):
-                return True
-        self.send_response(HTTPStatus.UNAUTHORIZED)
-        self.send_header("WWW-Authenticate", 'Basic realm="ansiscope"')
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        return False
-
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, status: int, data: Any) -> None:
-        self._send(
-            status,
-            orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY),
-            "application/json",
-        )
-
-    def _error(self, status: int, reason: str) -> None:
-        self._json(status, {"error": reason})
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        if url.path == "/healthz":
-            status, body = self.service.health()
-            self._json(status, body)
-            return
-        if not self._authorised():
-            return
-        try:
-            if url.path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                self._send(200, encoder(self.service.registry), content_type)
-            elif url.path == "/api/runs":
-                self._json(200, self.service.runs(query))
-            elif url.path.startswith("/api/runs/"):
-                self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
-            elif url.path == "/api/report":
-                fmt = _one(query, "format") or "json"
-                if fmt not in ("html", "markdown", "json", "junit"):
-                    raise BadRequest(f"unknown report format {fmt!r}")
-                report, content_type = self.service.report(_one(query, "run") or "latest", fmt)
-                self._send(200, report, content_type)
-            elif url.path == "/api/gate":
-                ref = _one(query, "run") or "latest"
-                fail_on = _one(query, "fail_on") or "regression"
-                verdict, report, content_type = self.service.gate(
-                    ref, fail_on, _one(query, "format") or "json"
-                )
-                self._send(200, report, content_type, {"X-Ansiscope-Verdict": verdict})
-            else:
-                self._error(404, f"no such endpoint: {url.path}")
-        except RunNotFound as exc:
-            self._error(404, str(exc))
-        except (AnsiscopeError, BadRequest) as exc:
-            self._error(400, str(exc))
-
-    def do_POST(self) -> None:
-        url = urlparse(self.path)
-        if not self._authorised():
-            return
-        if url.path != "/api/runs":
-            self._error(404, f"no such endpoint: {url.path}")
-            return
-        length = self.headers.get("Content-Length")
-        if length is None or not length.isdigit():
-            self._error(411, "Content-Length required")
-            return
-        if int(length) > self.service.max_upload:
-            self._error(
-                413, f"upload of {length} bytes is over the limit of {self.service.max_upload}"
-            )
-            return
-        data = self.rfile.read(int(length))
-        name = _one(parse_qs(url.query), "name") or "upload.log"
-        try:
-            self._json(201, self.service.upload(data, name))
-        except BadRequest as exc:
-            self._error(400, str(exc))
 
 
 def read_password(path: str | None) -> str | None:

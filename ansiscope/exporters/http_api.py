@@ -1,0 +1,143 @@
+"""The service's HTTP surface: routing, basic auth, JSON errors. ``Service`` does the work."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+from datetime import datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlparse
+
+import orjson
+from prometheus_client.exposition import choose_encoder
+
+from ansiscope.errors import AnsiscopeError
+from ansiscope.ingest.queries import RunNotFound
+
+if TYPE_CHECKING:
+    from ansiscope.exporters.server import Service
+
+
+class BadRequest(Exception):
+    """A 400 with a reason."""
+
+
+def one(query: dict[str, list[str]], key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    service: Service
+    server_version = "ansiscope"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # quiet: a scrape every 15 s is not news
+
+    def _authorised(self) -> bool:
+        auth = self.service.auth
+        if auth is None:
+            return True
+        header = self.headers.get("Authorization", "")
+        if header.startswith("Basic "):
+            try:
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                user = password = ""
+            if hmac.compare_digest(user, auth[0]) and hmac.compare_digest(password, auth[1]):
+                return True
+        self.send_response(HTTPStatus.UNAUTHORIZED)
+        self.send_header("WWW-Authenticate", 'Basic realm="ansiscope"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, data: Any) -> None:
+        self._send(
+            status,
+            orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY),
+            "application/json",
+        )
+
+    def _error(self, status: int, reason: str) -> None:
+        self._json(status, {"error": reason})
+
+    def do_GET(self) -> None:
+        url = urlparse(self.path)
+        query = parse_qs(url.query)
+        if url.path == "/healthz":
+            status, body = self.service.health()
+            self._json(status, body)
+            return
+        if not self._authorised():
+            return
+        try:
+            if url.path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                self._send(200, encoder(self.service.registry), content_type)
+            elif url.path == "/api/runs":
+                self._json(200, self.service.runs(query))
+            elif url.path.startswith("/api/runs/"):
+                self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
+            elif url.path == "/api/report":
+                fmt = one(query, "format") or "json"
+                if fmt not in ("html", "markdown", "json", "junit"):
+                    raise BadRequest(f"unknown report format {fmt!r}")
+                report, content_type = self.service.report(one(query, "run") or "latest", fmt)
+                self._send(200, report, content_type)
+            elif url.path == "/api/gate":
+                ref = one(query, "run") or "latest"
+                fail_on = one(query, "fail_on") or "regression"
+                verdict, report, content_type = self.service.gate(
+                    ref, fail_on, one(query, "format") or "json"
+                )
+                self._send(200, report, content_type, {"X-Ansiscope-Verdict": verdict})
+            else:
+                self._error(404, f"no such endpoint: {url.path}")
+        except RunNotFound as exc:
+            self._error(404, str(exc))
+        except (AnsiscopeError, BadRequest) as exc:
+            self._error(400, str(exc))
+
+    def do_POST(self) -> None:
+        url = urlparse(self.path)
+        if not self._authorised():
+            return
+        if url.path != "/api/runs":
+            self._error(404, f"no such endpoint: {url.path}")
+            return
+        length = self.headers.get("Content-Length")
+        if length is None or not length.isdigit():
+            self._error(411, "Content-Length required")
+            return
+        if int(length) > self.service.max_upload:
+            self._error(
+                413, f"upload of {length} bytes is over the limit of {self.service.max_upload}"
+            )
+            return
+        data = self.rfile.read(int(length))
+        name = one(parse_qs(url.query), "name") or "upload.log"
+        try:
+            self._json(201, self.service.upload(data, name))
+        except BadRequest as exc:
+            self._error(400, str(exc))
