@@ -136,3 +136,27 @@ def test_empty_store_explains_how_to_ingest(
     assert "ansiscope ingest" in at.markdown[0].value
     missing = app(str(tmp_path / "nope.duckdb"), monkeypatch)
     assert "no such store" in missing.warning[0].value
+
+
+def test_a_running_run_follows_itself(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansiscope.ingest.ingester import Ingester
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    full = write_run(logs, 0).read_bytes().splitlines(keepends=True)
+    partial = logs / "partial.jsonl"
+    partial.write_bytes(b"".join(full[:-1]))  # no stats yet: still running
+    db = tmp_path / "live.duckdb"
+    con = connect(db)
+    ingester = Ingester(con)
+    feed = ingester.track(partial)
+    assert feed is not None
+    ingester.pump(feed)
+    con.close()
+    monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.switch_page("pages/run.py")
+    at.run()
+    assert not at.exception
+    assert "running" in {m.label: m.value for m in at.metric}["Status"]
+    assert any("still running" in c.value for c in at.caption)

@@ -228,8 +228,14 @@ def test_runs_and_report_through_the_server(service: tuple[Service, str, Path]) 
 
 def test_openmetrics_carries_a_run_id_exemplar(service: tuple[Service, str, Path]) -> None:
     _, url, _ = service
-    _, body, _ = fetch(f"{url}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"})
-    lines = [line for line in body.decode().splitlines() if line.startswith("ansible_playbook_run_duration_seconds_bucket") and " # {" in line]
+    _, body, _ = fetch(
+        f"{url}/metrics", headers={"Accept": "application/openmetrics-text; version=1.0.0"}
+    )
+    lines = [
+        line
+        for line in body.decode().splitlines()
+        if line.startswith("ansible_playbook_run_duration_seconds_bucket") and " # {" in line
+    ]
     assert lines and all('run_id="' in line for line in lines)
     _, plain, _ = fetch(f"{url}/metrics")
     assert b"# {run_id" not in plain  # the classic text format has no exemplars

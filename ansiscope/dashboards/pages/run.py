@@ -6,7 +6,7 @@ import streamlit as st
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.views import failed_results, run_tree, timeline
-from ansiscope.dashboards.data import cached, con
+from ansiscope.dashboards.data import cached, con, db_path, version
 from ansiscope.dashboards.style import EMOJI, pct
 from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_seconds
@@ -86,3 +86,15 @@ for play in tree.plays.values():
             statuses = ", ".join(f"{r.host}: {r.status}" for r in task.results)
             kind = "HANDLER" if task.handler else "TASK"
             st.markdown(f"**{kind} {task.name}** — {statuses or 'no results'}")
+
+if str(tree.status) == "running":
+    seen = version(db_path())
+
+    @st.fragment(run_every=10)
+    def follow() -> None:
+        """A running run: redraw the page whenever the store has moved on."""
+        st.caption("This run is still running; the page follows it.")
+        if version(db_path()) != seen:
+            st.rerun()
+
+    follow()
