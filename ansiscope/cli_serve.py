@@ -15,6 +15,7 @@ from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option, label_option
 from ansiscope.errors import UsageError
 from ansiscope.exporters.server import MAX_UPLOAD, Service, read_password
+from ansiscope.exporters.webconfig import load_web_config, plain_checker
 from ansiscope.ingest.labels import run_labels
 from ansiscope.ingest.retention import parse_age
 from ansiscope.ingest.schema import connect
@@ -41,6 +42,11 @@ from ansiscope.ingest.schema import connect
 )
 @click.option("--retention", metavar="AGE", help="Delete runs older than AGE (e.g. 90d), hourly.")
 @click.option(
+    "--web-config",
+    type=click.Path(dir_okay=False),
+    help="Exporter-toolkit web config file (TLS, bcrypt basic auth users).",
+)
+@click.option(
     "--tls-cert", type=click.Path(dir_okay=False), help="Serve HTTPS with this certificate…"
 )
 @click.option("--tls-key", type=click.Path(dir_okay=False), help="…and this key.")
@@ -63,6 +69,7 @@ def serve(
     port: int,
     dashboard_port: int,
     retention: str | None,
+    web_config: str | None,
     tls_cert: str | None,
     tls_key: str | None,
     max_upload: int,
@@ -94,6 +101,14 @@ def serve(
         raise UsageError(
             "set both ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE, or neither"
         )
+    checker = plain_checker(user, password) if user and password is not None else None
+    if web_config:
+        config = load_web_config(web_config)
+        if config.tls and tls_cert:
+            raise UsageError("TLS comes from --web-config or --tls-cert/--tls-key, not both")
+        if config.tls:
+            tls_cert, tls_key = config.tls
+        checker = config.checker() or checker
     con = connect(db)
     service = Service(
         con,
@@ -101,7 +116,7 @@ def serve(
         watch=roots,
         poll=poll,
         labels=run_labels(labels),
-        auth=(user, password) if user and password is not None else None,
+        auth=checker,
         max_upload=max_upload,
         retention_age=retention,
         top_n=top_playbooks,

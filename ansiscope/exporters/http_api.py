@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
@@ -52,7 +51,7 @@ class ApiHandler(BaseHTTPRequestHandler):
                 user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 user = password = ""
-            if hmac.compare_digest(user, auth[0]) and hmac.compare_digest(password, auth[1]):
+            if auth(user, password):
                 return True
         self.send_response(HTTPStatus.UNAUTHORIZED)
         self.send_header("WWW-Authenticate", 'Basic realm="ansiscope"')

@@ -33,6 +33,7 @@ from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.notify import Notifier
 from ansiscope.exporters.report import load_stored, render
 from ansiscope.exporters.summary import run_summary
+from ansiscope.exporters.webconfig import Check
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.queries import list_runs, resolve_run, run_events
@@ -58,7 +59,7 @@ class Service:
         watch: list[Path] | None = None,
         poll: bool = False,
         labels: dict[str, str] | None = None,
-        auth: tuple[str, str] | None = None,
+        auth: Check | None = None,
         max_upload: int = MAX_UPLOAD,
         retention_age: str | None = None,
         top_n: int = 100,

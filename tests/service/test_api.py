@@ -5,13 +5,17 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from ansiscope.exporters.server import Service
+from ansiscope.exporters.webconfig import plain_checker
 from ansiscope.ingest.schema import connect
 from tests.analytics.history import write_run
 from tests.conftest import ROOT
@@ -90,7 +94,7 @@ def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path
 
 def test_basic_auth(tmp_path: Path) -> None:
     con = connect(tmp_path / "a.duckdb")
-    svc = Service(con, db="a", auth=("ops", "s3cret"))
+    svc = Service(con, db="a", auth=plain_checker("ops", "s3cret"))
     url = f"http://127.0.0.1:{svc.start('127.0.0.1', 0)}"
     try:
         assert fetch(f"{url}/metrics")[0] == 401
@@ -239,3 +243,106 @@ def test_openmetrics_carries_a_run_id_exemplar(service: tuple[Service, str, Path
     assert lines and all('run_id="' in line for line in lines)
     _, plain, _ = fetch(f"{url}/metrics")
     assert b"# {run_id" not in plain  # the classic text format has no exemplars
+
+
+def test_web_config_tls_and_bcrypt_users(tmp_path: Path) -> None:
+    import socket
+    import ssl
+    import urllib.request
+
+    import bcrypt
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl not installed")
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode().replace("$2b$", "$2y$")
+    config = tmp_path / "web.yml"
+    config.write_text(
+        f"tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  ops: '{hashed}'\n"
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ansiscope",
+            "serve",
+            "--db",
+            str(tmp_path / "w.duckdb"),
+            "--port",
+            str(port),
+            "--dashboard-port",
+            "0",
+            "--web-config",
+            str(config),
+        ],
+        cwd=ROOT,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert (
+            proc.stderr is not None
+            and "https://" in proc.stderr.readline() + proc.stderr.readline()
+        )
+        context = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+        context.check_hostname = False
+
+        def get(auth: str | None) -> int:
+            request = urllib.request.Request(f"https://127.0.0.1:{port}/metrics")
+            if auth:
+                request.add_header(
+                    "Authorization", "Basic " + base64.b64encode(auth.encode()).decode()
+                )
+            try:
+                with urllib.request.urlopen(request, context=context, timeout=20) as response:
+                    return response.status
+            except urllib.error.HTTPError as exc:
+                return exc.code
+
+        assert get(None) == 401 and get("ops:wrong") == 401 and get("ops:s3cret") == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("basic_auth_users:\n  ops: plaintext\n")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ansiscope",
+            "serve",
+            "--db",
+            str(tmp_path / "b.duckdb"),
+            "--web-config",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert (
+        result.returncode == 2 and "basic_auth_users.ops: expected a bcrypt hash" in result.stderr
+    )
