@@ -107,6 +107,9 @@ def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
     return text
 
 
+_EXPLAINED = frozenset((Status.FAILED, Status.UNREACHABLE, Status.SKIPPED))
+
+
 def host_result(
     result: ResultDoc,
     status: Status,
@@ -142,7 +145,7 @@ def host_result(
     msg = result.msg
     if no_log:
         msg = None
-    elif msg or status is not Status.OK:  # an ok result's empty msg is the common case
+    elif msg or status in _EXPLAINED:  # an ok/changed result's empty msg is the common case
         msg = _message(result, status)
     else:
         msg = None
