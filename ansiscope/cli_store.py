@@ -137,7 +137,7 @@ def _inputs(paths: tuple[str, ...], problems: list[str]) -> list[Path]:
     "--idle",
     default=600.0,
     show_default=True,
-    help="Seconds of silence before an open run counts as interrupted.",
+    help="Seconds of silence after which a file's open runs are closed (interrupted).",
 )
 @click.option(
     "--rescan", default=2.0, show_default=True, help="Seconds between full folder rescans."
