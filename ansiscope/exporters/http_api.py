@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlparse
 
 import orjson
-from prometheus_client.exposition import choose_encoder
 
 from ansiscope.errors import AnsiscopeError
 from ansiscope.ingest.queries import RunNotFound
@@ -92,8 +91,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             return
         try:
             if url.path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                self._send(200, encoder(self.service.registry), content_type)
+                exposition, content_type = self.service.exposition(self.headers.get("Accept", ""))
+                self._send(200, exposition, content_type)
             elif url.path == "/api/runs":
                 self._json(200, self.service.runs(query))
             elif url.path.startswith("/api/runs/"):

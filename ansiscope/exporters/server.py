@@ -22,6 +22,7 @@ from typing import Any
 
 import duckdb
 from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.runtree import RunAssembler, assemble
@@ -83,6 +84,9 @@ class Service:
         self.max_upload = max_upload
         self.retention_age = retention_age
         self.uploads = Path(tempfile.mkdtemp(prefix="ansiscope-uploads-"))
+        self.metrics_cache_s = metrics_cache_s
+        self._rendered: dict[str, tuple[float, bytes]] = {}
+        self._render_lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.findings = Findings()
         self.registry.register(
@@ -120,6 +124,8 @@ class Service:
         if self.retention_age:
             self._spawn(self._retain)
         self._spawn(self._analyse)
+        if self.metrics_cache_s > 0:
+            self._spawn(self._prerender)
         if self.notifier:
             self._spawn(self._notify)
         if self.dashboard_port:
@@ -198,6 +204,30 @@ class Service:
             except (OSError, AnsiscopeError):
                 continue
         return lag
+
+    def exposition(self, accept: str) -> tuple[bytes, str]:
+        """``/metrics`` bytes for this Accept header. Rendered at most every
+        ``metrics_cache_s`` and otherwise served as is, so that a scrape while the
+        watcher parses (and holds the GIL) does not wait for a whole collection."""
+        encoder, content_type = choose_encoder(accept)
+        now = time.monotonic()
+        cached = self._rendered.get(content_type)
+        if cached is None or now - cached[0] > self.metrics_cache_s:
+            with self._render_lock:
+                cached = self._rendered.get(content_type)
+                if cached is None or now - cached[0] > self.metrics_cache_s:
+                    cached = (time.monotonic(), encoder(self.registry))
+                    self._rendered[content_type] = cached
+        return cached[1], content_type
+
+    def _prerender(self) -> None:
+        """Keep the common expositions fresh in the background."""
+        while not self.stop.wait(max(self.metrics_cache_s, 0.5) / 2):
+            for accept in ("", "application/openmetrics-text; version=1.0.0"):
+                try:
+                    self.exposition(accept)
+                except (duckdb.Error, AnsiscopeError) as exc:
+                    self._log(f"warning: collecting metrics failed: {exc}")
 
     def _run_ended(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
