@@ -86,7 +86,7 @@ def gate(
         _remote(server, run_ref, log, fail_on, out_fmt, output)
         return
     acks = load_acks(ack_file) if ack_file else []
-    con = connect(db)
+    con = connect(db, create=log is not None)  # --run on a missing store: say so, create nothing
     try:
         run_id = _ingest_log(con, log, labels) if log else _pick(con, run_ref or "latest", playbook)
         result = run_gate(con, run_id, Params(window=window), acks)
