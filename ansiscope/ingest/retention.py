@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ansiscope.errors import UsageError
-from ansiscope.ingest.schema import connect
+from ansiscope.ingest.schema import connect, transaction
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
@@ -54,18 +54,13 @@ class Pruned:
 def delete_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:
     """Delete runs that started before ``cutoff`` (and everything of theirs)."""
     old = "(SELECT run_id FROM runs WHERE coalesce(started_at, ingested_at) < ?)"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for table in RUN_TABLES:
             con.execute(f"DELETE FROM {table} WHERE run_id IN {old}", [cutoff])
         rows = con.execute(
             "DELETE FROM runs WHERE coalesce(started_at, ingested_at) < ? RETURNING run_id",
             [cutoff],
         ).fetchall()
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(rows)
 
 

@@ -31,6 +31,7 @@ from ansiscope.ingest.rows import (
     scan,
     table,
 )
+from ansiscope.ingest.schema import transaction
 from ansiscope.ingest.tally import Tallies
 from ansiscope.parser.events import (
     Event,
@@ -84,13 +85,8 @@ class Writer:
 
     def save_file(self, record: FileRecord) -> None:
         """Store a file record on its own (a state change, no events)."""
-        self._begin()
-        try:
+        with transaction(self.con):
             self._upsert_file(record)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def _upsert_file(self, r: FileRecord) -> None:
         now = datetime.now(UTC)
@@ -121,45 +117,27 @@ class Writer:
 
     def count(self, metric: str, label: str, value: float, playbook: str = "") -> None:
         """Add to a monotonic counter outside a batch (e.g. a detected truncation)."""
-        self._begin()
-        try:
+        with transaction(self.con):
             self._add_counters([(metric, playbook, label, value)])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     def forget_file(self, file_id: str) -> None:
         """Delete everything stored from one input (before storing it again, whole)."""
-        self._begin()
-        try:
+        with transaction(self.con):
             runs = "(SELECT run_id FROM runs WHERE file_id = ?)"
             for table in ("results", "plays", "tasks", "host_stats", "task_timings", "notes"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id IN {runs}", [file_id])
             self.con.execute("DELETE FROM runs WHERE file_id = ?", [file_id])
             self.con.execute("DELETE FROM quarantine WHERE file_id = ?", [file_id])
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
 
     # -- batches ----------------------------------------------------------------
     def commit(self, record: FileRecord, events: Sequence[Event]) -> Written:
         """Store ``events`` and ``record``'s new offset in one transaction."""
         written = Written(events=len(events))
-        self._begin()
-        try:
+        with transaction(self.con):
             events = self._drop_duplicate_runs(record, events, written)
             self._write(record, events, written)
             self._upsert_file(record)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
         return written
-
-    def _begin(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
 
     def _drop_duplicate_runs(
         self, record: FileRecord, events: Sequence[Event], written: Written
