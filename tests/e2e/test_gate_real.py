@@ -52,7 +52,7 @@ def test_gate_catches_a_real_slowdown_and_only_it(
         "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.jsonl",
     }
     rng = random.Random(11)
-    codes, failing_tasks, noisy_flags = [], [], []
+    codes, failing_tasks, noisy_flags, reasons = [], [], [], []
     for i in range(RUNS):
         steady = 3.0 if i >= N else 1.0
         noise = rng.uniform(0.05, 0.7)
@@ -69,6 +69,19 @@ def test_gate_catches_a_real_slowdown_and_only_it(
         result = run_cli(capsys, "gate", "--db", db, "--file", str(log), "--format", "json")
         doc = json.loads(result.out)
         codes.append(result.code)
+        reasons.append(
+            [
+                (
+                    f["kind"],
+                    f["task"],
+                    f["verdict"],
+                    f["value"],
+                    (f["baseline"] or {}).get("median"),
+                )
+                for f in doc["findings"]
+                if f["gating"] and f["verdict"] == "regression"
+            ]
+        )
         failing_tasks.append(
             sorted(
                 {
@@ -83,7 +96,7 @@ def test_gate_catches_a_real_slowdown_and_only_it(
             for f in doc["findings"]
             if f["task"] == "Noisy work" and f["verdict"] in ("regression", "suspect")
         ]
-    assert codes[:N] == [0] * N, (codes, failing_tasks)
+    assert codes[:N] == [0] * N, (codes, reasons)
     caught = [i for i in range(N, min(N + 2, RUNS)) if codes[i] == 1]
     assert caught, (codes, failing_tasks)
     assert failing_tasks[caught[0]] == ["Steady work"]
