@@ -60,17 +60,17 @@ def overview() -> None:
                 "success 1d": pct(row["success_rate_1d"]),
                 "success 7d": pct(row["success_rate_7d"]),
                 "success 30d": pct(row["success_rate_30d"]),
-                "meets target": "✅"
+                "meets target": "yes"
                 if row["meets_success_target"]
-                else ("❌" if row["meets_success_target"] is False else "–"),
+                else ("no" if row["meets_success_target"] is False else "–"),
                 "runs/day": round(row["runs_per_day"], 1),
                 "change failure": pct(row["change_failure_rate"]),
                 "MTTR": fmt_age(row["mttr_s"]).replace(" ago", "")
                 if row["mttr_s"] is not None
                 else "–",
-                "MTTR ok": "✅"
+                "MTTR ok": "yes"
                 if row["meets_mttr_target"]
-                else ("❌" if row["meets_mttr_target"] is False else "–"),
+                else ("no" if row["meets_mttr_target"] is False else "–"),
                 "regressions": int((mine["verdict"] == "regression").sum()) if len(mine) else 0,
                 "flaky tasks": len(cached(flaky_tasks)(row["playbook"])) if row["playbook"] else 0,
             }
