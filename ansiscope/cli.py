@@ -202,19 +202,15 @@ def summary(
 
 
 def _stored_run(db: str, ref: str) -> RunTree:
-    from ansiscope.ingest.queries import resolve_run, run_events
+    from ansiscope.analytics.views import run_tree
+    from ansiscope.ingest.queries import resolve_run
     from ansiscope.ingest.schema import connect
 
     con = connect(db, read_only=True)
     try:
-        events = run_events(con, resolve_run(con, ref))
+        return run_tree(con, resolve_run(con, ref))
     finally:
         con.close()
-    assembler = RunAssembler()
-    done = [run for e in events if (run := assembler.add(e)) is not None]
-    run = done[0] if done else assembler.current
-    assert run is not None  # run_events always starts with RunStart
-    return run
 
 
 def _verdict(run: RunTree) -> str:

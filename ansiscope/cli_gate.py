@@ -136,10 +136,7 @@ def _ingest_log(con: duckdb.DuckDBPyConnection, log: str, labels: tuple[str, ...
     if not path.exists():
         raise ParseError(log, "no such file")
     ingester = Ingester(con, run_labels(labels))
-    feed = ingester.track(path, final=True)
-    if feed is not None:
-        ingester.pump(feed, final=True)
-        ingester.finalize(feed)
+    ingester.backfill(path)
     row = con.execute(
         "SELECT r.run_id FROM runs r JOIN files f USING (file_id) WHERE f.path = ? "
         "ORDER BY coalesce(r.started_at, r.ingested_at) DESC LIMIT 1",

@@ -78,12 +78,8 @@ def ingest(
         task = progress.add_task("ingest", total=len(inputs), rate="0", errors=0)
         for path in inputs:
             try:
-                feed = ingester.track(path, forced, final=True)
-                if feed is None:
+                if not ingester.backfill(path, forced):
                     unchanged += 1
-                else:
-                    ingester.pump(feed, final=True)
-                    ingester.finalize(feed)
             except ParseError as exc:
                 if path in named:
                     problems.append(str(exc))

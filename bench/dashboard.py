@@ -53,10 +53,7 @@ def main() -> None:
         db = Path(tmp) / "dash.duckdb"
         con = connect(db)
         ingester = Ingester(con)
-        feed = ingester.track(log, final=True)
-        assert feed is not None
-        ingester.pump(feed, final=True)
-        ingester.finalize(feed)
+        assert ingester.backfill(log)
         con.close()
         os.environ["ANSISCOPE_DASHBOARD_DB"] = str(db)
         for page in PAGES:

@@ -34,10 +34,7 @@ def main() -> None:
         con = connect(Path(tmp) / "gate.duckdb")
         started = time.perf_counter()
         ingester = Ingester(con)
-        feed = ingester.track(log, final=True)
-        assert feed is not None
-        ingester.pump(feed, final=True)
-        ingester.finalize(feed)
+        assert ingester.backfill(log)
         (results,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
         print(
             f"history: {runs} runs × {TASKS} tasks × {HOSTS} hosts = {results:,} host results "

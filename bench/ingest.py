@@ -45,10 +45,7 @@ def ingest(path: Path, db: Path) -> None:
     con.execute("SET threads = 1")
     start = time.perf_counter()
     ingester = Ingester(con)
-    feed = ingester.track(path, final=True)
-    assert feed is not None
-    ingester.pump(feed, final=True)
-    ingester.finalize(feed)
+    assert ingester.backfill(path)
     elapsed = time.perf_counter() - start
     (stored,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
     con.close()

@@ -48,10 +48,7 @@ def main() -> None:
         generate(history, size)
         con = connect(Path(tmp) / "scrape.duckdb")
         ingester = Ingester(con)
-        feed = ingester.track(history, final=True)
-        assert feed is not None
-        ingester.pump(feed, final=True)
-        ingester.finalize(feed)
+        assert ingester.backfill(history)
         watched = Path(tmp) / "watched"
         watched.mkdir()
         service = Service(con, db="bench", watch=[watched])

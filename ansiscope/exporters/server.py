@@ -25,7 +25,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
 from ansiscope.analytics.gate import gate
-from ansiscope.analytics.runtree import RunAssembler, assemble
+from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
@@ -37,7 +37,7 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.exporters.webconfig import Check
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.queries import list_runs, resolve_run, run_events
+from ansiscope.ingest.queries import list_runs, resolve_run
 from ansiscope.ingest.records import Written
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
@@ -309,10 +309,7 @@ class Service:
             path.unlink(missing_ok=True)
             raise BadRequest(f"{name}: no Ansible run found")
         with self.lock:
-            feed = self.ingester.track(path, final=True)
-            if feed is not None:
-                self.ingester.pump(feed, final=True)
-                self.ingester.finalize(feed)
+            self.ingester.backfill(path)
         self.state.last_ingest = time.time()
         return {
             "run_ids": [r.run_id for r in runs],
@@ -322,14 +319,9 @@ class Service:
     def run_document(self, ref: str) -> dict[str, Any]:
         con = self.cursor()
         try:
-            events = run_events(con, resolve_run(con, ref))
+            return run_summary(run_tree(con, resolve_run(con, ref)))
         finally:
             con.close()
-        assembler = RunAssembler()
-        done = [r for e in events if (r := assembler.add(e)) is not None]
-        tree = done[0] if done else assembler.current
-        assert tree is not None
-        return run_summary(tree)
 
     def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
         con = self.cursor()

@@ -191,6 +191,16 @@ class Ingester:
             if not more or (stop is not None and stop.is_set()):
                 return total
 
+    def backfill(self, path: Path, fmt: LogFormat | None = None) -> bool:
+        """Store a whole input as it is now (``ansiscope ingest``): its end is the end of
+        its runs. ``False`` when it was stored whole already."""
+        feed = self.track(path, fmt, final=True)
+        if feed is None:
+            return False
+        self.pump(feed, final=True)
+        self.finalize(feed)
+        return True
+
     def commit(self, record: FileRecord, events: list[Event]) -> Written:
         """Store events read by other means (standard input) under ``record``."""
         total = Written()

@@ -8,7 +8,7 @@ that, with the parser being deterministic, is what makes ingest exactly-once.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -158,44 +158,20 @@ class Writer:
         return kept
 
     def _write(self, record: FileRecord, events: Sequence[Event], written: Written) -> None:
-        results: list[HostResult] = []
-        plays: list[PlayStart] = []
-        tasks: list[TaskStart] = []
-        timings: list[TaskTiming] = []
-        notes: list[tuple[Any, ...]] = []
-        amended: list[tuple[str, int, str]] = []
-        rejected: list[Rejected] = []
-        recaps: list[Recap] = []
-        ends: list[RunEnd] = []
-        starts: list[RunStart] = []
+        by_type: dict[type[Event], list[Any]] = defaultdict(list)
         for e in events:
-            cls = e.__class__
-            if cls is HostResult:
-                results.append(e)  # type: ignore[arg-type]
-            elif cls is TaskStart:
-                tasks.append(e)  # type: ignore[arg-type]
-            elif cls is PlayStart:
-                plays.append(e)  # type: ignore[arg-type]
-            elif cls is StatusAmended:
-                amended.append((e.run_id, e.result_seq, str(e.status)))  # type: ignore[attr-defined]
-            elif cls is TaskTiming:
-                timings.append(e)  # type: ignore[arg-type]
-            elif cls is Include:
-                assert isinstance(e, Include)
-                notes.append(
-                    (e.run_id, e.seq, "include", e.play_id, e.task_id, e.path, list(e.hosts))
-                )
-            elif cls is Warning:
-                assert isinstance(e, Warning)
-                notes.append((e.run_id, e.seq, "warning", None, None, e.message, None))
-            elif cls is Rejected:
-                rejected.append(e)  # type: ignore[arg-type]
-            elif cls is Recap:
-                recaps.append(e)  # type: ignore[arg-type]
-            elif cls is RunEnd:
-                ends.append(e)  # type: ignore[arg-type]
-            elif cls is RunStart:
-                starts.append(e)  # type: ignore[arg-type]
+            by_type[e.__class__].append(e)
+        results: list[HostResult] = by_type[HostResult]
+        tasks: list[TaskStart] = by_type[TaskStart]
+        starts: list[RunStart] = by_type[RunStart]
+        ends: list[RunEnd] = by_type[RunEnd]
+        rejected: list[Rejected] = by_type[Rejected]
+        recaps: list[Recap] = by_type[Recap]
+        amended = [(e.run_id, e.result_seq, str(e.status)) for e in by_type[StatusAmended]]
+        notes: list[tuple[Any, ...]] = [
+            (e.run_id, e.seq, "include", e.play_id, e.task_id, e.path, list(e.hosts))
+            for e in by_type[Include]
+        ] + [(e.run_id, e.seq, "warning", None, None, e.message, None) for e in by_type[Warning]]
         if starts:
             run_updates.start_runs(self.con, record, starts, self.labels)
             self.tallies.start(e.run_id for e in starts)
@@ -204,9 +180,9 @@ class Writer:
         for run_id, _, status in amended:
             self.tallies.amend(run_id, status)
         self._insert("results", results, RESULT_COLUMNS)
-        self._insert("plays", plays, PLAY_COLUMNS)
+        self._insert("plays", by_type[PlayStart], PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
-        self._insert("task_timings", timings, TIMING_COLUMNS)
+        self._insert("task_timings", by_type[TaskTiming], TIMING_COLUMNS)
         if notes:
             self._insert_rows(
                 "notes",

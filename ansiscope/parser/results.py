@@ -11,7 +11,6 @@ import msgspec
 from ansiscope.parser.events import HostResult, Status
 
 MAX_MSG = 1000
-CENSORED = "the output has been hidden due to the fact that 'no_log: true' was specified"
 
 
 class Item(msgspec.Struct):

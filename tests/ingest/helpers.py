@@ -16,10 +16,7 @@ def ingest(con: duckdb.DuckDBPyConnection, *paths: Path) -> Ingester:
     """Backfill ``paths`` the way ``ansiscope ingest`` does."""
     ingester = Ingester(con)
     for path in paths:
-        feed = ingester.track(path, final=True)
-        if feed is not None:
-            ingester.pump(feed, final=True)
-            ingester.finalize(feed)
+        ingester.backfill(path)
     return ingester
 
 
