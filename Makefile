@@ -6,7 +6,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench install clean
 
-$(STAMP): pyproject.toml
+# The parser's hot modules are compiled at install (setup.py, mypyc): editing them
+# reinstalls, so the compiled code never lags behind the source.
+COMPILED_SOURCES := $(foreach m,base events jsonl results,ansiscope/parser/$(m).py)
+
+$(STAMP): pyproject.toml setup.py $(COMPILED_SOURCES)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -16,9 +16,13 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ansiscope.errors import ParseError
-from ansiscope.parser import jsondoc, jsonl, runner, text
-from ansiscope.parser.detect import SNIFF_BYTES, Unknown, sniff
-from ansiscope.parser.events import Event, LogFormat
+from ansiscope.parser import native
+
+native.install_guard()  # before any compiled module loads: stale ones are skipped
+
+from ansiscope.parser import jsondoc, jsonl, runner, text  # noqa: E402
+from ansiscope.parser.detect import SNIFF_BYTES, Unknown, sniff  # noqa: E402
+from ansiscope.parser.events import Event, LogFormat  # noqa: E402
 
 PARSERS: dict[LogFormat, Callable[[BinaryIO, str], Iterator[Event]]] = {
     LogFormat.JSONL: jsonl.iter_events,

@@ -14,7 +14,9 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, ClassVar, Protocol
+
+from mypy_extensions import mypyc_attr
 
 from ansiscope.parser.events import (
     Clock,
@@ -49,10 +51,11 @@ class Parser(Protocol):
         ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # text and runner parsers are not compiled
 class LineParser:
     """Base for line-oriented formats: subclasses implement ``feed`` (and maybe ``finish``)."""
 
-    format: LogFormat
+    format: ClassVar[LogFormat]
 
     def __init__(self, source: str = "-") -> None:
         self.source = source
@@ -206,7 +209,7 @@ class _Run:
         self.tasks_seen: set[tuple[str, int, str]] = set()
         self.failures: list[_Failure] = []
         self.awaiting_next: dict[str, _Failure] = {}
-        self.task_results: Counter[str] = Counter()
+        self.task_results: dict[str, int] = {}  # a plain dict: updated once per result
         self.task_failures: Counter[str] = Counter()
         self.explicit: Counter[tuple[str, Status]] = Counter()
 
@@ -371,7 +374,7 @@ class Emitter:
             waiting = run.awaiting_next.pop(host, None)
             if waiting is not None and waiting.next_task is None:
                 waiting.next_task = task_id
-        run.task_results[task_id] += 1
+        run.task_results[task_id] = run.task_results.get(task_id, 0) + 1
         status = event.status
         if status is Status.FAILED:
             failure = _Failure(seq, task_id, host)
@@ -487,7 +490,7 @@ class Emitter:
         run = self.run
         if run is None or failure.next_task is None:
             return 0
-        after = run.task_results[failure.next_task]
+        after = run.task_results.get(failure.next_task, 0)
         failed_here = run.task_failures[failure.task_id]
         return 1 if after <= failed_here else 0
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import ijson
 
@@ -41,7 +41,7 @@ class _CountingReader:
 class JsonDocParser:
     """Turns the document's plays, task entries and stats into events."""
 
-    format = LogFormat.JSON
+    format: ClassVar[LogFormat] = LogFormat.JSON
 
     def __init__(self, source: str = "-") -> None:
         self.source = source

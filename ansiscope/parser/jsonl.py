@@ -10,7 +10,7 @@ playbook comes from the first play's ``path``. Non-JSON lines (``-v`` output,
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import msgspec
 
@@ -23,7 +23,8 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
-from ansiscope.parser.results import ResultDoc, host_result, parse_time, result_doc
+from ansiscope.parser.results import _TIMES, host_result, parse_time, result_doc
+from ansiscope.parser.shapes import DurationDoc, LineDoc, TaskDoc
 
 RESULT_EVENTS = {
     "v2_runner_on_ok": Status.OK,
@@ -36,30 +37,6 @@ TASK_EVENTS = {
     "v2_playbook_on_handler_task_start": True,
     "v2_runner_on_start": False,  # strategy free: one per host and task
 }
-
-
-class DurationDoc(msgspec.Struct):
-    start: Any = None
-    end: Any = None
-
-
-class TaskDoc(msgspec.Struct):
-    id: Any = None
-    name: Any = None
-    path: Any = None
-    duration: DurationDoc | None = None
-
-
-class LineDoc(msgspec.Struct):
-    """One callback line, decoded straight into what the parser uses (typed decoding
-    skips module output without building it: faster than ``orjson.loads``)."""
-
-    event: str | None = msgspec.field(default=None, name="_event")
-    timestamp: Any = msgspec.field(default=None, name="_timestamp")
-    hosts: dict[str, ResultDoc] | None = None
-    task: TaskDoc | None = None
-    play: Any = None
-    stats: Any = None
 
 
 _decode = msgspec.json.Decoder(LineDoc).decode
@@ -104,7 +81,7 @@ def id_prefix(ansible_id: str) -> str:
 class JsonlParser(LineParser):
     """Push parser for ``ansible.posix.jsonl`` lines."""
 
-    format = LogFormat.JSONL
+    format: ClassVar[LogFormat] = LogFormat.JSONL
 
     def __init__(self, source: str = "-") -> None:
         super().__init__(source)
@@ -132,29 +109,29 @@ class JsonlParser(LineParser):
                 self._parse_object(stripped, offset, line_no)
 
     def feed_batch(self, lines: list[bytes], offset: int, line_no: int) -> list[Event]:
-        """Consume consecutive lines; host results (most lines) take a short path."""
+        """Consume consecutive lines; host results (most lines) take a short path.
+
+        Every line is first decoded as a whole object; anything that does not decode
+        (a pretty-printed object's ``{``, noise, bad JSON) takes the full path."""
         decode = _decode
-        result = self._result
-        for line in lines:
-            if self._pretty is None and line[:1] == b"{" and line[1:2] not in (b"\n", b"\r", b""):
+        for no, line in enumerate(lines, line_no):
+            if self._pretty is None:
                 try:
                     doc = decode(line)
                 except (msgspec.DecodeError, UnicodeDecodeError):  # the full path decides
-                    doc = None
-                if doc is not None:
+                    pass
+                else:
                     status = RESULT_EVENTS.get(doc.event)  # type: ignore[arg-type]
                     if status is not None:
-                        result(doc, status, offset)
+                        self._result(doc, status, offset)
                     elif doc.event is None:
-                        self.reject(offset, line_no, "JSON without an '_event' key", line)
+                        self.reject(offset, no, "JSON without an '_event' key", line)
                     else:
                         self._dispatch(doc, offset)
                     offset += len(line)
-                    line_no += 1
                     continue
-            self._feed(line, offset, line_no)
+            self._feed(line, offset, no)
             offset += len(line)
-            line_no += 1
         return self.emit.drain()
 
     def _feed_pretty(self, line: bytes, offset: int, line_no: int) -> None:
@@ -261,7 +238,9 @@ class JsonlParser(LineParser):
 
     def _result(self, doc: LineDoc, status: Status, offset: int) -> None:
         task = doc.task or NO_TASK
-        task_id = task.id if task.id.__class__ is str else str(task.id or "")
+        task_id = task.id
+        if task_id.__class__ is not str:
+            task_id = str(task_id or "")
         duration = task.duration or NO_DURATION
         last = self._last
         if last is None or last[0] != task_id or self.emit.run is None:
@@ -281,16 +260,25 @@ class JsonlParser(LineParser):
                 duration.start,
                 parse_time(duration.start),
             )
-        _, name, play_id, raw_start, start = last
-        if duration.start != raw_start:  # strategy free: a start per host
-            start = parse_time(duration.start)
-        end = parse_time(duration.end) or parse_time(doc.timestamp)
-        elapsed = (end - start).total_seconds() if start and end else None
-        if elapsed is not None and elapsed < 0:
-            elapsed = 0.0
-        add = self.emit.add_result
-        for host, res in (doc.hosts or {}).items():
-            add(host_result(res, status, offset, play_id, task_id, name, host, start, end, elapsed))
+        start = last[4] if duration.start == last[3] else parse_time(duration.start)
+        end = _TIMES.get(duration.end) if duration.end.__class__ is str else None
+        if end is None:  # not seen yet (or no end): parse it, or fall back to the line's time
+            end = parse_time(duration.end) or parse_time(doc.timestamp)
+        if start is not None and end is not None:
+            elapsed: float | None = (end - start).total_seconds()
+            if elapsed < 0:  # type: ignore[operator]
+                elapsed = 0.0
+        else:
+            elapsed = None
+        hosts = doc.hosts
+        if hosts:
+            emit, play_id, name = self.emit, last[2], last[1]
+            for host, res in hosts.items():
+                emit.add_result(  # called directly: a native call when compiled
+                    host_result(
+                        res, status, offset, play_id, task_id, name, host, start, end, elapsed
+                    )
+                )
 
 
 def _dict(value: Any) -> dict[str, Any]:

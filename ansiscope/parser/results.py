@@ -9,34 +9,9 @@ from typing import Any
 import msgspec
 
 from ansiscope.parser.events import HostResult, Status
+from ansiscope.parser.shapes import ResultDoc
 
 MAX_MSG = 1000
-
-
-class Item(msgspec.Struct):
-    """One loop item of a result (only what the roll-up needs)."""
-
-    failed: Any = None
-    changed: Any = None
-
-
-class ResultDoc(msgspec.Struct):
-    """The parts of a module result the model uses; decoding skips everything else
-    (stdout, invocation, ...) without building it, which is what makes jsonl fast."""
-
-    changed: Any = None
-    action: Any = None
-    rc: Any = None
-    attempts: Any = None
-    delta: Any = None
-    msg: Any = None
-    stderr: Any = None
-    reason: Any = None
-    skip_reason: Any = None
-    results: list[Item] | None = None
-    censored: Any = None
-    no_log: Any = msgspec.field(default=None, name="_ansible_no_log")
-    delegated: Any = msgspec.field(default=None, name="_ansible_delegated_vars")
 
 
 def result_doc(value: Any) -> ResultDoc:
@@ -68,7 +43,11 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         parsed = None
     else:
-        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        tz = parsed.tzinfo
+        if tz is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        elif tz is not UTC:  # ``Z`` and ``+00:00`` already give the UTC singleton
+            parsed = parsed.astimezone(UTC)
     if len(_TIMES) >= 4096:
         _TIMES.clear()
     _TIMES[value] = parsed
@@ -149,6 +128,9 @@ def host_result(
     else:
         msg = None
     return HostResult(  # by position, in field order (see HostResult)
+        "",  # run_id, seq: given by Emitter.add_result
+        -1,
+        offset,
         play_id,
         task_id,
         task_name,
@@ -167,9 +149,6 @@ def host_result(
         msg,
         _delegated_host(delegated) if delegated else None,
         no_log,
-        run_id="",
-        seq=-1,
-        offset=offset,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import orjson
 
@@ -43,7 +43,7 @@ EVENT_FILE = re.compile(r"^(\d+)-.+\.json$")
 class RunnerParser(LineParser):
     """Push parser for runner job events (one decoded event at a time)."""
 
-    format = LogFormat.RUNNER
+    format: ClassVar[LogFormat] = LogFormat.RUNNER
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one job event serialised on one line."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
 import orjson
 
@@ -102,7 +102,7 @@ class _HostRecord:
 class TextParser(LineParser):
     """Push parser for default-callback text."""
 
-    format = LogFormat.TEXT
+    format: ClassVar[LogFormat] = LogFormat.TEXT
 
     def __init__(
         self, source: str = "-", arrival_clock: Callable[[], datetime] | None = None

@@ -62,7 +62,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
     target = logs / "ansible.jsonl"
     data = b"".join((SAMPLES / "jsonl" / name).read_bytes() for name in ORDER)
     done = threading.Event()
-    writer = threading.Thread(target=_writer, args=(target, data, KILLS * 0.45, done))
+    writer = threading.Thread(target=_writer, args=(target, data, KILLS * 0.9, done))
     writer.start()
     rng = random.Random(42)
     kills = 0
@@ -82,11 +82,14 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 ],
                 cwd=ROOT,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
-            time.sleep(rng.uniform(0.15, 0.7))
+            assert proc.stderr is not None
+            proc.stderr.readline()  # "watching ...": started (imports take longer than the kills)
+            time.sleep(rng.uniform(0.05, 0.6))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
+            proc.stderr.close()
             kills += 1
     finally:
         writer.join()
