@@ -6,11 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint bench install clean
 
-# The parser's hot modules are compiled at install (setup.py, mypyc): editing them
-# reinstalls, so the compiled code never lags behind the source.
-COMPILED_SOURCES := $(foreach m,base events jsonl results,ansiscope/parser/$(m).py)
-
-$(STAMP): pyproject.toml setup.py $(COMPILED_SOURCES)
+# The parser's hot modules are compiled at install (setup.py, mypyc; the list is
+# native.py's COMPILED): editing the parser reinstalls, so compiled code never lags.
+$(STAMP): pyproject.toml setup.py $(wildcard ansiscope/parser/*.py)
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'

@@ -4,14 +4,23 @@ Everything else is in pyproject.toml. Set ANSISCOPE_PURE_PYTHON=1 to skip compil
 without a working C compiler the package installs as pure Python.
 """
 
+import ast
 import os
 import sys
+from pathlib import Path
 
 from setuptools import setup
+from setuptools.command.build_ext import build_ext
 
-HOT = [
-    f"ansiscope/parser/{m}.py" for m in ("base", "events", "jsonl", "results")
-]  # native.COMPILED
+NATIVE = Path(__file__).parent / "ansiscope" / "parser" / "native.py"
+
+
+def hot_modules() -> list[str]:
+    """native.COMPILED, read without importing the package."""
+    for node in ast.parse(NATIVE.read_text()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "COMPILED":
+            return [f"ansiscope/parser/{m}.py" for m in ast.literal_eval(node.value)]
+    raise RuntimeError(f"no COMPILED in {NATIVE}")
 
 
 def extensions() -> list:
@@ -20,7 +29,7 @@ def extensions() -> list:
     try:
         from mypyc.build import mypycify
 
-        return mypycify(HOT, opt_level="3", group_name="ansiscope_native")
+        return mypycify(hot_modules(), opt_level="3", group_name="ansiscope_native")
     except Exception as exc:  # no compiler, no mypyc: pure Python is correct, only slower
         print(
             f"ansiscope: not compiling the parser ({exc}); installing pure Python", file=sys.stderr
@@ -28,4 +37,21 @@ def extensions() -> list:
         return []
 
 
-setup(ext_modules=extensions())
+class OptionalBuildExt(build_ext):
+    """A failed compile leaves the package pure Python (native.py then loads the
+    sources), instead of failing the install."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as exc:
+            print(f"ansiscope: compiling the parser failed ({exc}); pure Python", file=sys.stderr)
+
+    def build_extension(self, ext) -> None:
+        try:
+            super().build_extension(ext)
+        except Exception as exc:
+            print(f"ansiscope: compiling {ext.name} failed ({exc}); pure Python", file=sys.stderr)
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": OptionalBuildExt})

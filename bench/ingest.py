@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jsonl_gen import generate
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
+from ansiscope.ingest.schema import connect, limit_memory
 
 
 def bare_orjson(path: Path) -> float:
@@ -42,6 +42,7 @@ def ingest(path: Path, db: Path) -> None:
     """The measured part, in its own process so its peak RSS is its own."""
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     con = connect(db)
+    limit_memory(con)  # as `ansiscope ingest` does
     con.execute("SET threads = 1")
     start = time.perf_counter()
     ingester = Ingester(con)

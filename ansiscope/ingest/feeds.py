@@ -17,8 +17,9 @@ import orjson
 from ansiscope.errors import ParseError
 from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import jsondoc, jsonl, runner, text
-from ansiscope.parser.base import BATCH, MAX_LINE, LineParser, iter_lines
+from ansiscope.parser.base import BATCH, LineParser
 from ansiscope.parser.events import Event, LogFormat, Rejected
+from ansiscope.parser.lines import MAX_LINE, iter_line_batches
 
 BATCH_EVENTS = 30_000  # events per store transaction while catching up
 
@@ -62,34 +63,31 @@ class LineFeed(Feed):
     def poll(self, final: bool = False) -> tuple[list[Event], bool]:
         out: list[Event] = []
         limit = self.skip_until if self.pos < self.skip_until else None
-        with self.path.open("rb", buffering=1 << 20) as f:
+        with self.path.open("rb", buffering=0) as f:
             f.seek(self.pos)
-            batch: list[bytes] = []
-            size = 0
-            for line in iter_lines(f):
-                if line is None:  # an oversized line
-                    out += self._feed(batch, size)
-                    batch, size = [], 0
+            for batch in iter_line_batches(f, BATCH):
+                if isinstance(batch, int):  # an oversized line
                     self.parser.reject(
                         self.pos, self.line_no, f"line longer than {MAX_LINE} bytes, skipped", b""
                     )
-                    end = f.tell()
+                    end = self.pos + batch
                     out += self._keep(self.parser.emit.drain(), end)
                     self.pos, self.line_no = end, self.line_no + 1
                     continue
-                if not line.endswith(b"\n") and not final:
-                    break  # half-written: wait for the newline
-                batch.append(line)
-                size += len(line)
-                if limit is not None and self.pos + size >= limit:
-                    out += self._feed(batch, size)
-                    return out, True  # replayed up to the stored offset
-                if len(batch) >= BATCH:
-                    out += self._feed(batch, size)
-                    batch, size = [], 0
-                    if len(out) >= BATCH_EVENTS:
+                half_written = not final and not batch[-1].endswith(b"\n")
+                if half_written:
+                    batch.pop()  # wait for its newline
+                sizes = [len(line) for line in batch]
+                if limit is not None:  # replaying: stop exactly at the stored offset
+                    cut = _cut(sizes, limit - self.pos)
+                    if cut is not None:
+                        out += self._feed(batch[:cut], sum(sizes[:cut]))
                         return out, True
-            out += self._feed(batch, size)
+                out += self._feed(batch, sum(sizes))
+                if half_written:
+                    break
+                if len(out) >= BATCH_EVENTS:
+                    return out, True
         return out, False
 
     def _feed(self, batch: list[bytes], size: int) -> list[Event]:
@@ -108,6 +106,16 @@ class LineFeed(Feed):
 
     def finish(self) -> list[Event]:
         return self.parser.finish(self.pos)
+
+
+def _cut(sizes: list[int], budget: int) -> int | None:
+    """How many lines it takes to reach ``budget`` bytes, if these lines reach it."""
+    total = 0
+    for n, size in enumerate(sizes, 1):
+        total += size
+        if total >= budget:
+            return n
+    return None
 
 
 class DocumentFeed(Feed):

@@ -12,7 +12,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ansiscope.parser.events import Event
+from ansiscope.parser.columns import result_columns
+from ansiscope.parser.events import Event, HostResult
 
 TS = pa.timestamp("us", tz="UTC")
 STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
@@ -80,6 +81,19 @@ def table(events: Sequence[Event], columns: dict[str, pa.DataType]) -> pa.Table:
     )
 
 
+def result_table(results: list[HostResult]) -> pa.Table:
+    """``table(results, RESULT_COLUMNS)``, from the compiled column reader."""
+    columns = result_columns(results)
+    return pa.table(
+        {
+            name: seconds_to_timestamps(columns[name])
+            if kind == TS
+            else pa.array(columns[name], type=kind)
+            for name, kind in RESULT_COLUMNS.items()
+        }
+    )
+
+
 def _plain(kind: pa.DataType) -> Callable[[list[Any]], pa.Array]:
     return lambda values: pa.array(values, type=kind)
 
@@ -88,8 +102,12 @@ def timestamps(values: list[datetime | None]) -> pa.Array:
     """Aware datetimes as a UTC timestamp column. pyarrow converts aware datetimes one
     utcoffset() call at a time (~0.9 µs each); going through epoch seconds is 5× faster
     and exact to the microsecond (float64 resolves 0.25 µs at today's epoch)."""
-    seconds = pa.array([None if v is None else v.timestamp() for v in values], type=FLOAT)
-    micros = pc.round(pc.multiply(seconds, 1e6))
+    return seconds_to_timestamps([None if v is None else v.timestamp() for v in values])
+
+
+def seconds_to_timestamps(values: list[float | None]) -> pa.Array:
+    """POSIX seconds as a UTC timestamp column (rounded to the microsecond)."""
+    micros = pc.round(pc.multiply(pa.array(values, type=FLOAT), 1e6))
     return micros.cast(pa.int64()).cast(TS)
 
 

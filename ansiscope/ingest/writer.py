@@ -22,12 +22,12 @@ from ansiscope.ingest.rows import (
     FLOAT,
     INT,
     PLAY_COLUMNS,
-    RESULT_COLUMNS,
     STR,
     TASK_COLUMNS,
     TIMING_COLUMNS,
     TS,
     load,
+    result_table,
     scan,
     table,
 )
@@ -179,7 +179,8 @@ class Writer:
         self.tallies.add_tasks(tasks)
         for run_id, _, status in amended:
             self.tallies.amend(run_id, status)
-        self._insert("results", results, RESULT_COLUMNS)
+        if results:
+            load(self.con, "results", result_table(results))
         self._insert("plays", by_type[PlayStart], PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
         self._insert("task_timings", by_type[TaskTiming], TIMING_COLUMNS)

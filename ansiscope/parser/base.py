@@ -35,8 +35,8 @@ from ansiscope.parser.events import (
     TaskStart,
     run_status_from_stats,
 )
+from ansiscope.parser.lines import MAX_LINE, iter_line_batches
 
-MAX_LINE = 128 * 1024 * 1024  # longer lines are rejected, not loaded
 BATCH = 256  # lines per parser call when reading a file
 SNIPPET = 120  # bytes of a rejected line kept for the quarantine
 
@@ -85,68 +85,20 @@ class LineParser:
 
 
 def iter_line_events(parser: LineParser, stream: BinaryIO) -> Iterator[Event]:
-    """Drive a ``LineParser`` over a whole stream.
-
-    Lines of a file go to the parser in batches (fewer calls per line); a pipe's
-    lines go one by one so that a live reader sees each event as it arrives.
-    """
-    batch_size = BATCH if _seekable(stream) else 1
+    """Drive a ``LineParser`` over a whole stream, a batch of lines per call (a pipe's
+    lines as they arrive, so a live reader sees each event as it is written)."""
     offset, line_no = 0, 1
-    batch: list[bytes] = []
-    batch_bytes = 0
-    for line in iter_lines(stream):
-        if line is not None:
-            batch.append(line)
-            batch_bytes += len(line)
-            if len(batch) < batch_size:
-                continue
-        if batch:
-            yield from parser.feed_batch(batch, offset, line_no)
-            offset += batch_bytes
-            line_no += len(batch)
-            batch, batch_bytes = [], 0
-        if line is None:  # an oversized line: skipped, reported
+    for batch in iter_line_batches(stream, BATCH):
+        if isinstance(batch, int):  # an oversized line: skipped, reported
             parser.reject(offset, line_no, f"line longer than {MAX_LINE} bytes, skipped", b"")
-            offset = stream_tell(stream, offset)
+            offset += batch
             line_no += 1
             yield from parser.emit.drain()
-    if batch:
-        yield from parser.feed_batch(batch, offset, line_no)
-        offset += batch_bytes
-    yield from parser.finish(offset)
-
-
-def _seekable(stream: BinaryIO) -> bool:
-    try:
-        return stream.seekable()
-    except (OSError, ValueError):
-        return False
-
-
-def stream_tell(stream: BinaryIO, fallback: int) -> int:
-    """The stream position when the stream can tell it (pipes cannot)."""
-    try:
-        return stream.tell()
-    except (OSError, io.UnsupportedOperation):
-        return fallback
-
-
-def iter_lines(stream: BinaryIO, max_line: int | None = None) -> Iterator[bytes | None]:
-    """Yield lines as bytes; ``None`` for a line over ``max_line`` (its bytes are dropped)."""
-    max_line = max_line or MAX_LINE
-    readline = stream.readline
-    while True:
-        line = readline(max_line + 1)
-        if not line:
-            return
-        if len(line) > max_line and not line.endswith(b"\n"):
-            while True:  # drain the rest of the oversized line
-                rest = readline(1 << 20)
-                if not rest or rest.endswith(b"\n"):
-                    break
-            yield None
             continue
-        yield line
+        yield from parser.feed_batch(batch, offset, line_no)
+        offset += sum([len(line) for line in batch])
+        line_no += len(batch)
+    yield from parser.finish(offset)
 
 
 def snippet(raw: bytes) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from types import ModuleType
 
 PACKAGE = "ansiscope.parser"
-COMPILED = ("base", "events", "jsonl", "results")
+COMPILED = ("base", "columns", "events", "jsonl", "lines", "results")
 GROUP_LIBRARY = "ansiscope_native__mypyc"  # setup.py's group_name + mypyc's suffix
 HERE = Path(__file__).resolve().parent
 
@@ -79,17 +79,25 @@ class _SourceFirst(MetaPathFinder):
 
 def install_guard() -> None:
     """Called once by ``ansiscope.parser``, before any compiled module is imported."""
-    if compiled_at() is None:
-        return
+    present = [m for m in COMPILED if _extension(HERE, m) is not None]
+    if not present:
+        return  # a pure-Python install
+    library = group_library()
     if pure_python_requested():
-        sys.meta_path.insert(0, _SourceFirst())
-    elif stale(HERE, group_library()):
+        problem = None
+    elif len(present) < len(COMPILED) or library is None:
+        problem = "the compiled parser is incomplete"
+    elif stale(HERE, library):
+        problem = "the compiled parser is older than its source"
+    else:
+        return
+    if problem:
         warnings.warn(
-            "ansiscope: the compiled parser is older than its source; using the source. "
+            f"ansiscope: {problem}; using the source. "
             "Reinstall (`pip install -e .` or `make install`) to compile it again.",
             stacklevel=2,
         )
-        sys.meta_path.insert(0, _SourceFirst())
+    sys.meta_path.insert(0, _SourceFirst())
 
 
 def is_compiled() -> bool:

@@ -85,7 +85,9 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
                 stderr=subprocess.PIPE,
             )
             assert proc.stderr is not None
-            proc.stderr.readline()  # "watching ...": started (imports take longer than the kills)
+            for line in proc.stderr:  # "watching ...": started (imports take longer than kills)
+                if line.startswith(b"watching"):
+                    break
             time.sleep(rng.uniform(0.05, 0.6))
             proc.send_signal(signal.SIGKILL)
             proc.wait()

@@ -102,9 +102,10 @@ def test_huge_line_parses(tmp_path: Path) -> None:
 
 
 def test_oversized_line_is_skipped_and_reported(monkeypatch) -> None:
-    from ansiscope.parser import base
+    from ansiscope.parser import base, lines
 
-    monkeypatch.setattr(base, "MAX_LINE", 1000)
+    monkeypatch.setattr(lines, "MAX_LINE", 1000)
+    monkeypatch.setattr(base, "MAX_LINE", 1000)  # its message
     good = b'{"_event": "v2_playbook_on_stats", "_timestamp": "2026-01-01T00:00:01Z", "stats": {"h": {"ok": 1}}}\n'
     events = jsonl.parse_string(b"{" + b"x" * 5000 + b"}\n" + good, "s.jsonl")
     kinds = [e.kind for e in events]
