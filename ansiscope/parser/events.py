@@ -173,7 +173,7 @@ class PlayStart(Event):
     batch: int = 1
 
 
-@dataclasses.dataclass(slots=True)
+@dataclasses.dataclass(slots=True, init=False)
 class TaskStart(Event):
     """A task (or handler) begins; emitted once per task and play batch."""
 
@@ -190,6 +190,32 @@ class TaskStart(Event):
     handler: bool
     started_at: datetime | None
     action: str | None = None
+
+    def __init__(
+        self,
+        run_id: str,
+        seq: int,
+        offset: int,
+        play_id: str,
+        task_id: str,
+        name: str,
+        role: str | None,
+        path: str | None,
+        handler: bool,
+        started_at: datetime | None,
+        action: str | None = None,
+    ) -> None:  # written out to be compiled, as HostResult's
+        self.run_id = run_id
+        self.seq = seq
+        self.offset = offset
+        self.play_id = play_id
+        self.task_id = task_id
+        self.name = name
+        self.role = role
+        self.path = path
+        self.handler = handler
+        self.started_at = started_at
+        self.action = action
 
 
 @dataclasses.dataclass(slots=True, init=False)

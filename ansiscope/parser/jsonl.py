@@ -23,7 +23,7 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
-from ansiscope.parser.results import _TIMES, host_result, parse_time, result_doc
+from ansiscope.parser.results import host_result, parse_time, parse_time_once, result_doc
 from ansiscope.parser.shapes import DurationDoc, LineDoc, TaskDoc
 
 RESULT_EVENTS = {
@@ -261,9 +261,7 @@ class JsonlParser(LineParser):
                 parse_time(duration.start),
             )
         start = last[4] if duration.start == last[3] else parse_time(duration.start)
-        end = _TIMES.get(duration.end) if duration.end.__class__ is str else None
-        if end is None:  # not seen yet (or no end): parse it, or fall back to the line's time
-            end = parse_time(duration.end) or parse_time(doc.timestamp)
+        end = parse_time_once(duration.end) or parse_time(doc.timestamp)
         if start is not None and end is not None:
             elapsed: float | None = (end - start).total_seconds()
             if elapsed < 0:  # type: ignore[operator]

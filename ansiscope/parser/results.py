@@ -32,25 +32,34 @@ _TIMES: dict[str, datetime | None] = {}  # a task's start repeats on every host'
 
 
 def parse_time(value: Any) -> datetime | None:
-    """An Ansible timestamp (``...Z``, ``+00:00`` or naive UTC) as an aware UTC datetime."""
+    """An Ansible timestamp (``...Z``, ``+00:00`` or naive UTC) as an aware UTC datetime.
+
+    Cached: a task's start repeats on every host's result."""
     if value.__class__ is not str:
         return None
     parsed = _TIMES.get(value, False)
     if parsed is not False:
         return parsed  # type: ignore[return-value]
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        parsed = None
-    else:
-        tz = parsed.tzinfo
-        if tz is None:
-            parsed = parsed.replace(tzinfo=UTC)
-        elif tz is not UTC:  # ``Z`` and ``+00:00`` already give the UTC singleton
-            parsed = parsed.astimezone(UTC)
+    parsed = parse_time_once(value)
     if len(_TIMES) >= 4096:
         _TIMES.clear()
     _TIMES[value] = parsed
+    return parsed
+
+
+def parse_time_once(value: Any) -> datetime | None:
+    """``parse_time`` without the cache, for timestamps that do not repeat (a host's end)."""
+    if value.__class__ is not str:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    tz = parsed.tzinfo
+    if tz is None:
+        return parsed.replace(tzinfo=UTC)
+    if tz is not UTC:  # ``Z`` and ``+00:00`` already give the UTC singleton
+        return parsed.astimezone(UTC)
     return parsed
 
 
