@@ -293,6 +293,7 @@ class Service:
                 self.dashboard.kill()
         with self.lock:
             self.con.close()
+        shutil.rmtree(self.uploads, ignore_errors=True)
 
     # -- API ----------------------------------------------------------------------
     def upload(self, data: bytes, name: str) -> dict[str, Any]:
@@ -308,8 +309,11 @@ class Service:
         if not runs:
             path.unlink(missing_ok=True)
             raise BadRequest(f"{name}: no Ansible run found")
-        with self.lock:
-            self.ingester.backfill(path)
+        try:
+            with self.lock:
+                self.ingester.backfill(path)
+        finally:
+            path.unlink(missing_ok=True)  # stored (or refused): the copy has done its job
         self.state.last_ingest = time.time()
         return {
             "run_ids": [r.run_id for r in runs],

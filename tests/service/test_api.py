@@ -56,6 +56,10 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
         assert status == 201, body
     doc = json.loads(body)
     assert len(doc["run_ids"]) == 1 and doc["runs"][0]["status"] == "successful"
+    svc = service[0]
+    assert list(svc.uploads.iterdir()) == []  # stored, then the copy is removed
+    status, _, _ = fetch(f"{url}/api/runs?name=again.jsonl", write_run(logs, 0).read_bytes())
+    assert status == 201 and list(svc.uploads.iterdir()) == []
     status, body, headers = fetch(f"{url}/api/gate?run={doc['run_ids'][0]}")
     assert status == 200 and headers["X-Ansiscope-Verdict"] == "pass"
     assert json.loads(body)["history_runs"] == 11
@@ -346,3 +350,14 @@ def test_web_config_tls_and_bcrypt_users(tmp_path: Path) -> None:
     assert (
         result.returncode == 2 and "basic_auth_users.ops: expected a bcrypt hash" in result.stderr
     )
+
+
+def test_shutdown_removes_the_upload_folder(tmp_path: Path) -> None:
+    from ansiscope.ingest.schema import connect
+
+    svc = Service(connect(tmp_path / "s.duckdb"), db=str(tmp_path / "s.duckdb"), watch=[])
+    svc.start("127.0.0.1", 0)
+    uploads = svc.uploads
+    assert uploads.is_dir()
+    svc.shutdown()
+    assert not uploads.exists()
