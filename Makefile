@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000
+	$(BIN)/python bench/parse.py 200000 --short
 	$(BIN)/python bench/ingest.py 200000
 	$(BIN)/python bench/watch_latency.py 200
 	$(BIN)/python bench/regressions.py 200 --seeds 5

@@ -42,10 +42,32 @@ def _result(task_no: int, n: int) -> dict:
     return res
 
 
+def _short_result(task_no: int, n: int) -> dict:
+    """A small module result (``ping``-like): ~420-byte lines, where per-line work shows most."""
+    res = {
+        "action": "ansible.builtin.ping",
+        "changed": False,
+        "ping": "pong",
+        "invocation": {"module_args": {"data": "pong"}},
+        "_ansible_no_log": False,
+    }
+    if n % 997 == 0:
+        res["failed"] = True
+    return res
+
+
 def generate(
-    path: Path, results: int, *, tasks: int = TASKS, hosts: list[str] = HOSTS, first_run: int = 0
+    path: Path,
+    results: int,
+    *,
+    tasks: int = TASKS,
+    hosts: list[str] = HOSTS,
+    first_run: int = 0,
+    short: bool = False,
 ) -> int:
-    """Write runs totalling ``results`` host results to ``path``; returns its size."""
+    """Write runs totalling ``results`` host results to ``path``; returns its size.
+    ``short``: small ``ping``-like results instead of command output."""
+    make_result = _short_result if short else _result
     n = 0
     run = first_run
     with path.open("wb") as out:
@@ -105,7 +127,7 @@ def generate(
                     if n >= results:
                         break
                     n += 1
-                    res = _result(task_no, n)
+                    res = make_result(task_no, n)
                     event = "v2_runner_on_failed" if res.get("failed") else "v2_runner_on_ok"
                     key = (
                         "failures" if res.get("failed") else ("changed" if res["changed"] else "ok")

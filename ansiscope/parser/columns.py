@@ -44,7 +44,7 @@ def result_columns(results: list[HostResult]) -> dict[str, list[Any]]:
         task_id.append(r.task_id)
         task_name.append(r.task_name)
         host.append(r.host)
-        status.append(r.status.value)
+        status.append(r.status)  # a StrEnum: already a str
         changed.append(r.changed)
         start = r.started_at
         if start is not last_start:  # one task's results share their start
