@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ansiscope.exporters import notify as notifier
+if TYPE_CHECKING:
+    from ansiscope.exporters.notify import Notifier
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,7 +61,9 @@ def notifier_from(
     channel: str | None,
     only_on: str,
     dashboard_url: str | None,
-) -> notifier.Notifier:
+) -> Notifier:
+    from ansiscope.exporters import notify as notifier  # pulls in analytics: only when used
+
     return notifier.Notifier(
         slack=notifier.webhook(slack_webhook, "ANSISCOPE_SLACK_WEBHOOK"),
         teams=notifier.webhook(teams_webhook, "ANSISCOPE_TEAMS_WEBHOOK"),

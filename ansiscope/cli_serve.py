@@ -14,8 +14,8 @@ from ansiscope.cli import cli
 from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option, label_option
 from ansiscope.errors import UsageError
-from ansiscope.exporters.server import MAX_UPLOAD, Service, read_password
-from ansiscope.exporters.webconfig import load_web_config, plain_checker
+from ansiscope.exporters.server import MAX_UPLOAD, Service
+from ansiscope.exporters.webconfig import load_web_config, plain_checker, read_password
 from ansiscope.ingest.labels import run_labels
 from ansiscope.ingest.retention import parse_age
 from ansiscope.ingest.schema import connect

@@ -378,11 +378,4 @@ class Service:
         return (200 if ok else 503), body
 
 
-def read_password(path: str | None) -> str | None:
-    """The basic-auth password from its file (first line), like exporter-toolkit's files."""
-    if not path:
-        return None
-    return Path(path).read_text().splitlines()[0] if Path(path).read_text() else ""
-
-
-__all__ = ["BadRequest", "Service", "read_password"]
+__all__ = ["BadRequest", "Service"]

@@ -85,3 +85,10 @@ def plain_checker(user: str, password: str) -> Check:
         return hmac.compare_digest(given_user, user) & hmac.compare_digest(given_password, password)
 
     return check
+
+
+def read_password(path: str | None) -> str | None:
+    """The basic-auth password from its file (first line), like exporter-toolkit's files."""
+    if not path:
+        return None
+    return Path(path).read_text().splitlines()[0] if Path(path).read_text() else ""

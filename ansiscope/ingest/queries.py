@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
+
+if TYPE_CHECKING:  # DataFrames come from DuckDB; pandas loads only when they are asked for
+    import pandas as pd
 
 from ansiscope.errors import AnsiscopeError
 from ansiscope.ingest.rows import RESULT_COLUMNS
