@@ -18,7 +18,7 @@ import ijson
 from ansiscope.parser.base import Emitter, as_stream, playbook_from_path, seconds_between, stable_id
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, TaskTiming
 from ansiscope.parser.jsonl import id_prefix
-from ansiscope.parser.results import host_result, parse_time, result_doc
+from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
 PLAY = "plays.item.play"
 TASK = "plays.item.tasks.item"
@@ -79,15 +79,16 @@ class JsonDocParser:
 
     def _play(self, play: dict[str, Any], offset: int) -> None:
         play_id = str(play.get("id", ""))
+        path = text_or_none(play.get("path"))
         start = parse_time(_dict(play.get("duration")).get("start"))
         if self.emit.run is None:
             self.emit.start_run(
                 stable_id("ansible", id_prefix(play_id), _dict(play.get("duration")).get("start")),
                 offset,
-                playbook=playbook_from_path(play.get("path")),
+                playbook=playbook_from_path(path),
                 started_at=start,
             )
-        self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
+        self.emit.play(offset, play_id, str(play.get("name", "")), path, start)
         end = parse_time(_dict(play.get("duration")).get("end"))
         self.last_end = end or self.last_end
 
@@ -98,7 +99,7 @@ class JsonDocParser:
         name = str(task.get("name", ""))
         duration = _dict(task.get("duration"))
         start, end = parse_time(duration.get("start")), parse_time(duration.get("end"))
-        path = task.get("path") if isinstance(task.get("path"), str) else None
+        path = text_or_none(task.get("path"))
         self.emit.task(offset, task_id, name, path=path, handler=False, at=start)
         exact = len(hosts) == 1
         for host, result in hosts.items():

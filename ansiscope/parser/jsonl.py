@@ -195,7 +195,14 @@ class JsonlParser(LineParser):
             play_id = str(play.get("id", ""))
             self._ensure_run(play_id, doc.timestamp, offset, new_play_path=play.get("path"))
             start = parse_time(_dict(play.get("duration")).get("start"))
-            self.emit.play(offset, play_id, str(play.get("name", "")), play.get("path"), start)
+            path = play.get("path")
+            self.emit.play(
+                offset,
+                play_id,
+                str(play.get("name", "")),
+                path if isinstance(path, str) else None,
+                start,
+            )
             self._last = None
         elif event == "v2_playbook_on_stats":
             stats = _dict(doc.stats)

@@ -84,6 +84,11 @@ def parse_delta(value: Any) -> float | None:
     return seconds
 
 
+def text_or_none(value: Any) -> str | None:
+    """A string field of Ansible's JSON, or ``None`` when it holds anything else."""
+    return value if isinstance(value, str) else None
+
+
 def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
     """A message cut to ``limit`` characters (with a marker), or ``None``."""
     if value is None or value == "":

@@ -19,7 +19,7 @@ import orjson
 from ansiscope.errors import ParseError
 from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
 from ansiscope.parser.events import Event, HostStats, Include, LogFormat, Status, Warning
-from ansiscope.parser.results import host_result, parse_time, result_doc
+from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
 RESULT_EVENTS = {
     "runner_on_ok": Status.OK,
@@ -86,7 +86,7 @@ class RunnerParser(LineParser):
                 Include,
                 offset,
                 play_id=self.emit.current_play(),
-                task_id=ed.get("task_uuid"),
+                task_id=text_or_none(ed.get("task_uuid")),
                 path=str(ed.get("included_file", "")),
                 hosts=tuple(ed["hosts"]) if isinstance(ed.get("hosts"), list) else (),
             )
@@ -143,7 +143,7 @@ class RunnerParser(LineParser):
             str(ed.get("host", "")),
             parse_time(ed.get("start")),
             parse_time(ed.get("end")) or at,
-            float(duration) if isinstance(duration, (int, float)) else None,
+            max(0.0, float(duration)) if isinstance(duration, (int, float)) else None,
         )
         if result.no_log and status is Status.OK and stdout.lstrip().startswith("changed"):
             result.status, result.changed = Status.CHANGED, True  # res is censored whole
