@@ -83,7 +83,11 @@ def table(events: Sequence[Event], columns: dict[str, pa.DataType]) -> pa.Table:
 
 def result_table(results: list[HostResult]) -> pa.Table:
     """``table(results, RESULT_COLUMNS)``, from the compiled column reader."""
-    columns = result_columns(results)
+    return columns_table(result_columns(results))
+
+
+def columns_table(columns: dict[str, list[Any]]) -> pa.Table:
+    """The results table from ``parser.columns.result_columns``."""
     return pa.table(
         {
             name: seconds_to_timestamps(columns[name])

@@ -11,7 +11,7 @@ import dataclasses
 from collections import Counter
 from collections.abc import Iterable
 
-from ansiscope.parser.events import HostResult, Status, TaskStart
+from ansiscope.parser.events import Status, TaskStart
 
 
 @dataclasses.dataclass
@@ -34,15 +34,17 @@ class Tallies:
         for run_id in run_ids:
             self.open.setdefault(run_id, Tally())
 
-    def add_results(self, results: list[HostResult]) -> None:
-        current_id, current = None, None
-        for r in results:
-            if r.run_id != current_id:
-                current_id, current = r.run_id, self.open.get(r.run_id)
-            if current is not None:
-                current.results += 1
-                current.hosts.add(r.host)
-                current.statuses[r.status] += 1
+    def add_results(self, run_ids: list[str], hosts: list[str], statuses: list[str]) -> None:
+        """Count a batch of results, given as columns (counted in C, not one by one)."""
+        for (run_id, status), n in Counter(zip(run_ids, statuses, strict=True)).items():
+            tally = self.open.get(run_id)
+            if tally is not None:
+                tally.results += n
+                tally.statuses[status] += n
+        for run_id, host in set(zip(run_ids, hosts, strict=True)):
+            tally = self.open.get(run_id)
+            if tally is not None:
+                tally.hosts.add(host)
 
     def add_tasks(self, tasks: list[TaskStart]) -> None:
         for t in tasks:

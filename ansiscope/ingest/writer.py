@@ -26,13 +26,14 @@ from ansiscope.ingest.rows import (
     TASK_COLUMNS,
     TIMING_COLUMNS,
     TS,
+    columns_table,
     load,
-    result_table,
     scan,
     table,
 )
 from ansiscope.ingest.schema import transaction
 from ansiscope.ingest.tally import Tallies
+from ansiscope.parser.columns import result_columns
 from ansiscope.parser.events import (
     Event,
     HostResult,
@@ -175,12 +176,13 @@ class Writer:
         if starts:
             run_updates.start_runs(self.con, record, starts, self.labels)
             self.tallies.start(e.run_id for e in starts)
-        self.tallies.add_results(results)
+        columns = result_columns(results)
+        self.tallies.add_results(columns["run_id"], columns["host"], columns["status"])
         self.tallies.add_tasks(tasks)
         for run_id, _, status in amended:
             self.tallies.amend(run_id, status)
         if results:
-            load(self.con, "results", result_table(results))
+            load(self.con, "results", columns_table(columns))
         self._insert("plays", by_type[PlayStart], PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
         self._insert("task_timings", by_type[TaskTiming], TIMING_COLUMNS)
