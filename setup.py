@@ -5,6 +5,8 @@ without a working C compiler the package installs as pure Python.
 """
 
 import ast
+import hashlib
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,6 +15,7 @@ from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
 NATIVE = Path(__file__).parent / "ansiscope" / "parser" / "native.py"
+MANIFEST = "native_build.json"  # native.MANIFEST
 
 
 def hot_modules() -> list[str]:
@@ -46,6 +49,19 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as exc:
             print(f"ansiscope: compiling the parser failed ({exc}); pure Python", file=sys.stderr)
+            return
+        if self.extensions:
+            self.write_manifest()
+
+    def write_manifest(self) -> None:
+        """What was compiled: each source's sha256, next to the compiled modules
+        (native.py compares it with the sources it finds at import)."""
+        folder = Path(self.get_ext_fullpath("ansiscope.parser.jsonl")).parent
+        sources = {
+            Path(path).stem: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            for path in hot_modules()
+        }
+        (folder / MANIFEST).write_text(json.dumps(sources, indent=1, sort_keys=True) + "\n")
 
     def build_extension(self, ext) -> None:
         try:

@@ -1,21 +1,23 @@
 """The parser's hot modules, compiled with mypyc when the package is installed.
 
-``setup.py`` compiles ``COMPILED`` (the event classes, the jsonl fast path, result
-reading and the ``Emitter``) into one group: same code, same behaviour, parsing
-about 1.5× faster. Without a C compiler, or with ``ANSISCOPE_PURE_PYTHON=1`` at
-install, the package stays pure Python.
+``setup.py`` compiles ``COMPILED`` (the event classes, the ``Emitter``, line
+reading, the jsonl fast path, result reading and the column reader) into one group:
+same code, same behaviour, parsing ~1.6× faster. Without a C compiler, or with
+``ANSISCOPE_PURE_PYTHON=1`` at install, the package stays pure Python.
 
 The compiled modules share one library and call into each other directly, so they
-are used all together or not at all. At import, if any source is newer than the
-compiled code (an editable install edited since), all of them load from source,
-with a warning: stale code never runs. ``ANSISCOPE_PURE_PYTHON=1`` at run time
-loads them from source too.
+are used all together or not at all. At import, if any source differs from what was
+compiled (an editable install edited since: ``MANIFEST`` holds the compiled
+sources' hashes), all of them load from source, with a warning: stale code never
+runs. ``ANSISCOPE_PURE_PYTHON=1`` at run time loads them from source too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.machinery
 import importlib.util
+import json
 import os
 import sys
 import warnings
@@ -26,6 +28,7 @@ from types import ModuleType
 PACKAGE = "ansiscope.parser"
 COMPILED = ("base", "columns", "events", "jsonl", "lines", "results")
 GROUP_LIBRARY = "ansiscope_native__mypyc"  # setup.py's group_name + mypyc's suffix
+MANIFEST = "native_build.json"  # written by setup.py next to the compiled modules
 HERE = Path(__file__).resolve().parent
 
 
@@ -43,25 +46,23 @@ def group_library() -> Path | None:
     return Path(spec.origin) if spec is not None and spec.origin else None
 
 
-def compiled_at(directory: Path = HERE, library: Path | None = None) -> float | None:
-    """When the compiled code was built (its newest file), or ``None`` if it is absent."""
-    shims = [_extension(directory, m) for m in COMPILED]
-    if not all(shims):
-        return None
-    files = [p for p in [*shims, library] if p is not None]
-    return max(p.stat().st_mtime for p in files)
-
-
 def pure_python_requested() -> bool:
     return os.environ.get("ANSISCOPE_PURE_PYTHON", "") not in ("", "0")
 
 
-def stale(directory: Path = HERE, library: Path | None = None) -> bool:
-    """Whether compiled modules exist but some source is newer than them."""
-    built = compiled_at(directory, library)
-    if built is None:
-        return False
-    return any((directory / f"{m}.py").stat().st_mtime > built for m in COMPILED)
+def source_hashes(directory: Path = HERE) -> dict[str, str]:
+    """The sha256 of each compiled module's source as it is now."""
+    return {m: hashlib.sha256((directory / f"{m}.py").read_bytes()).hexdigest() for m in COMPILED}
+
+
+def stale(directory: Path = HERE) -> bool:
+    """Whether the sources differ from what was compiled (``MANIFEST``, written by
+    ``setup.py`` at build time; file times are no guide: installers reset them)."""
+    try:
+        built = json.loads((directory / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return True
+    return built != source_hashes(directory)
 
 
 class _SourceFirst(MetaPathFinder):
@@ -82,13 +83,12 @@ def install_guard() -> None:
     present = [m for m in COMPILED if _extension(HERE, m) is not None]
     if not present:
         return  # a pure-Python install
-    library = group_library()
     if pure_python_requested():
         problem = None
-    elif len(present) < len(COMPILED) or library is None:
+    elif len(present) < len(COMPILED) or group_library() is None:
         problem = "the compiled parser is incomplete"
-    elif stale(HERE, library):
-        problem = "the compiled parser is older than its source"
+    elif stale():
+        problem = "the compiled parser does not match its source (edited since it was built)"
     else:
         return
     if problem:

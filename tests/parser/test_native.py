@@ -3,14 +3,13 @@ gives exactly the events of the pure-Python source, and stale builds are refused
 
 from __future__ import annotations
 
-import importlib.machinery
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import orjson
-import pytest
 
 from ansiscope.parser import native, open_input
 from tests.conftest import ROOT, sample_paths
@@ -25,7 +24,7 @@ def test_this_install_runs_the_compiled_parser() -> None:
     # `pip install -e .` compiles it (setup.py); a silent fallback would lose the speed
     assert not native.pure_python_requested(), "run the suite without ANSISCOPE_PURE_PYTHON"
     assert native.is_compiled(), "the parser was not compiled at install (see setup.py)"
-    assert not native.stale(native.HERE, native.group_library())
+    assert not native.stale()
 
 
 def test_compiled_and_pure_python_parsers_emit_the_same_events() -> None:
@@ -55,28 +54,28 @@ def test_compiled_and_pure_python_parsers_emit_the_same_events() -> None:
         assert a == b, path
 
 
-def _fake_build(directory: Path, source_age: float, binary_age: float) -> None:
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+def _fake_build(directory: Path) -> None:
     for module in native.COMPILED:
-        for name, age in ((f"{module}.py", source_age), (f"{module}{suffix}", binary_age)):
-            (directory / name).write_bytes(b"")
-            os.utime(directory / name, (age, age))
+        (directory / f"{module}.py").write_text(f"# {module}\n")
+    (directory / native.MANIFEST).write_text(json.dumps(native.source_hashes(directory)))
 
 
-@pytest.mark.parametrize(
-    ("source_age", "binary_age", "stale"),
-    [(1_000, 2_000, False), (3_000, 2_000, True)],
-)
-def test_a_source_newer_than_its_build_is_stale(
-    tmp_path: Path, source_age: float, binary_age: float, stale: bool
-) -> None:
-    _fake_build(tmp_path, source_age, binary_age)
-    assert native.stale(tmp_path) is stale
-    os.utime(tmp_path / "jsonl.py", (5_000, 5_000))  # one edited module is enough
+def test_a_source_edited_since_the_build_is_stale(tmp_path: Path) -> None:
+    _fake_build(tmp_path)
+    assert native.stale(tmp_path) is False
+    os.utime(tmp_path / "jsonl.py", (9e9, 9e9))  # a newer time alone is no edit
+    assert native.stale(tmp_path) is False
+    (tmp_path / "jsonl.py").write_text("# jsonl, edited\n")
     assert native.stale(tmp_path) is True
 
 
-def test_no_build_is_never_stale(tmp_path: Path) -> None:
-    for module in native.COMPILED:
-        (tmp_path / f"{module}.py").write_bytes(b"")
-    assert native.compiled_at(tmp_path) is None and not native.stale(tmp_path)
+def test_a_build_without_its_manifest_is_stale(tmp_path: Path) -> None:
+    _fake_build(tmp_path)
+    (tmp_path / native.MANIFEST).unlink()
+    assert native.stale(tmp_path) is True
+
+
+def test_the_manifest_is_written_at_build_time() -> None:
+    # `pip install -e .` (setup.py's build_ext) wrote it next to the compiled modules
+    built = json.loads((native.HERE / native.MANIFEST).read_text())
+    assert built == native.source_hashes()
