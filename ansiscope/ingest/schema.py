@@ -156,15 +156,16 @@ def connect(
     return con
 
 
-WRITER_MEMORY = "64MB"
+WRITER_MEMORY = "48MB"
 
 
 def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = WRITER_MEMORY) -> None:
     """Cap DuckDB's buffer pool in a process that only writes (``ingest``, ``watch``).
 
     By default DuckDB keeps written blocks cached up to 80% of RAM: a 1 GB backfill
-    peaked at ~365 MB RSS, 282 MB with 64 MB here (bench/ingest.py 1000000), for
-    ~5% of its speed. Not for ``serve``: its queries need the room.
+    peaked at ~365 MB RSS; with 48 MB here (and ``feeds.BATCH_*``) at ~280 MB
+    (bench/ingest.py 1000000), for a few % of its speed. Not for ``serve``: its
+    queries need the room.
     """
     con.execute(f"SET memory_limit = '{limit}'")
 

@@ -182,7 +182,10 @@ class Writer:
         for run_id, _, status in amended:
             self.tallies.amend(run_id, status)
         if results:
-            load(self.con, "results", columns_table(columns))
+            data = columns_table(columns)
+            del columns  # the lists go before DuckDB copies the table: a lower peak
+            load(self.con, "results", data)
+            del data
         self._insert("plays", by_type[PlayStart], PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
         self._insert("task_timings", by_type[TaskTiming], TIMING_COLUMNS)

@@ -181,6 +181,7 @@ class Emitter:
         self.run: _Run | None = None
         self.out: list[Event] = []
         self.rejected = 0
+        self.text_bytes = 0  # characters of messages emitted: what a batch of events weighs
 
     # -- plumbing -------------------------------------------------------------
     def drain(self) -> list[Event]:
@@ -319,6 +320,8 @@ class Emitter:
         """Emit one host result (built by ``results.host_result``) in the current run."""
         run = self.run or self._require_run()
         event.run_id = run.run_id
+        if event.msg is not None:
+            self.text_bytes += len(event.msg)
         event.seq = seq = run.seq
         run.seq += 1
         task_id, host = event.task_id, event.host
