@@ -1,8 +1,9 @@
 """Benchmark the backfill: a realistic jsonl into a fresh DuckDB store.
 
-    python bench/ingest.py SIZE        # SIZE host results (default 200000)
+    python bench/ingest.py SIZE [--failures]   # SIZE host results (default 200000)
 
-Runs of 100 tasks × 10 hosts. Prints host-results/s, MB/s and peak RSS of
+Runs of 100 tasks × 10 hosts (``--failures``: every result failed, with a ~1 KB
+message: the most memory a batch of events can take). Prints host-results/s, MB/s and peak RSS of
 ``ansiscope ingest`` (library path, one process), next to the bare ``orjson``
 line-decode rate of the same bytes. DuckDB runs with threads=1 (the target is
 one core). Target: ≥200k host results/s; RSS flat (≤300 MB for a 1 GB file).
@@ -68,10 +69,11 @@ def main() -> None:
     if sys.argv[1:2] == ["--child"]:
         ingest(Path(sys.argv[2]), Path(sys.argv[3]))
         return
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 200_000
+    args = [a for a in sys.argv[1:] if a != "--failures"]
+    size = int(args[0]) if args else 200_000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"
-        nbytes = generate(path, size)
+        nbytes = generate(path, size, failures="--failures" in sys.argv)
         lines = sum(1 for _ in path.open("rb"))
         t_bare = bare_orjson(path)
         child = subprocess.run(

@@ -42,6 +42,15 @@ def _result(task_no: int, n: int) -> dict:
     return res
 
 
+def _failed_result(task_no: int, n: int) -> dict:
+    """A failure with a long message on every result: the most text a batch can hold."""
+    res = _result(task_no, n)
+    res["failed"] = True
+    res["msg"] = f"non-zero return code ({n}): " + "configuration check failed; " * 40
+    res["stderr"] = "error: " * 80
+    return res
+
+
 def _short_result(task_no: int, n: int) -> dict:
     """A small module result (``ping``-like): ~420-byte lines, where per-line work shows most."""
     res = {
@@ -64,10 +73,12 @@ def generate(
     hosts: list[str] = HOSTS,
     first_run: int = 0,
     short: bool = False,
+    failures: bool = False,
 ) -> int:
     """Write runs totalling ``results`` host results to ``path``; returns its size.
-    ``short``: small ``ping``-like results instead of command output."""
-    make_result = _short_result if short else _result
+    ``short``: small ``ping``-like results instead of command output; ``failures``:
+    every result failed, with a ~1 KB message."""
+    make_result = _short_result if short else _failed_result if failures else _result
     n = 0
     run = first_run
     with path.open("wb") as out:
