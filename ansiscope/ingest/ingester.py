@@ -191,7 +191,7 @@ class Ingester:
                     grow_head(feed.path, record)
                     self._add(total, self.writer.commit(record, events))
                     self.last_growth[record.file_id] = time.monotonic()
-                del events
+                del events  # not kept alive while the next batch is parsed
             if not more or (stop is not None and stop.is_set()):
                 return total
 

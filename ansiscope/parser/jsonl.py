@@ -23,7 +23,13 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
-from ansiscope.parser.results import host_result, parse_time, parse_time_once, result_doc
+from ansiscope.parser.results import (
+    host_result,
+    parse_time,
+    parse_time_once,
+    result_doc,
+    text_or_none,
+)
 from ansiscope.parser.shapes import DurationDoc, LineDoc, TaskDoc
 
 RESULT_EVENTS = {
@@ -200,7 +206,7 @@ class JsonlParser(LineParser):
                 offset,
                 play_id,
                 str(play.get("name", "")),
-                path if isinstance(path, str) else None,
+                text_or_none(path),
                 start,
             )
             self._last = None
@@ -224,7 +230,7 @@ class JsonlParser(LineParser):
         at = parse_time(timestamp)
         self._prefix = prefix
         self._handlers.clear()
-        path = new_play_path if isinstance(new_play_path, str) else None
+        path = text_or_none(new_play_path)
         self.emit.start_run(
             stable_id("ansible", prefix, timestamp),
             offset,
@@ -238,7 +244,7 @@ class JsonlParser(LineParser):
             offset,
             str(task.id or ""),
             str(task.name or ""),
-            path=task.path if isinstance(task.path, str) else None,
+            path=text_or_none(task.path),
             handler=handler,
             at=start,
         )

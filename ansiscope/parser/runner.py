@@ -101,7 +101,7 @@ class RunnerParser(LineParser):
         self.emit.start_run(
             stable_id("runner", uuid) if uuid else stable_id(self.source, offset),
             offset,
-            playbook=ed.get("playbook") if isinstance(ed.get("playbook"), str) else None,
+            playbook=text_or_none(ed.get("playbook")),
             started_at=at,
         )
 
@@ -111,10 +111,10 @@ class RunnerParser(LineParser):
             offset,
             str(ed.get("task_uuid") or ed.get("uuid") or ""),
             name,
-            path=ed.get("task_path") if isinstance(ed.get("task_path"), str) else None,
+            path=text_or_none(ed.get("task_path")),
             handler=handler,
             at=at,
-            action=ed.get("task_action") if isinstance(ed.get("task_action"), str) else None,
+            action=text_or_none(ed.get("task_action")),
         )
 
     def _result(
@@ -128,7 +128,7 @@ class RunnerParser(LineParser):
             offset,
             task_id,
             name,
-            path=ed.get("task_path") if isinstance(ed.get("task_path"), str) else None,
+            path=text_or_none(ed.get("task_path")),
             handler=False,
             at=at,
         )
