@@ -9,7 +9,7 @@ lines wait for their newline unless the input is final.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import orjson
@@ -20,14 +20,6 @@ from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import BATCH, LineParser
 from ansiscope.parser.events import Event, LogFormat, Rejected
 from ansiscope.parser.lines import MAX_LINE, iter_line_batches
-
-# A store transaction while catching up holds at most BATCH_EVENTS events, or fewer
-# when their messages add up to BATCH_TEXT characters (a batch's memory is ~300 bytes
-# an event plus its text, held about three times: events, Arrow, DuckDB). Measured
-# (bench/ingest.py 1000000): 60k events commit ~20% faster than 30k, at ~280 MB RSS;
-# with 1 KB messages on every result, 8 MB of text keeps it there too (16 MB: 335 MB).
-BATCH_EVENTS = 60_000
-BATCH_TEXT = 8_000_000
 
 LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
     LogFormat.JSONL: jsonl.JsonlParser,
@@ -48,8 +40,10 @@ class Feed:
         """How much input there is now (bytes, or the last event counter)."""
         return self.path.stat().st_size
 
-    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
-        """Read what is new: (events to store, whether more input is waiting)."""
+    def read(self, final: bool = False) -> Generator[list[Event], None, None]:
+        """What is new, a few events at a time, each with ``record.offset`` moved past
+        it; the reader may stop between them (and calls ``close()``), and the next
+        ``read`` continues there."""
         raise NotImplementedError
 
     def finish(self) -> list[Event]:
@@ -65,12 +59,8 @@ class LineFeed(Feed):
         self.parser = LINE_PARSERS[LogFormat(record.format)](record.source_name)
         self.pos = 0
         self.line_no = 1
-        self.text_start = 0
 
-    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
-        out: list[Event] = []
-        self.text_start = self.parser.emit.text_bytes
-        limit = self.skip_until if self.pos < self.skip_until else None
+    def read(self, final: bool = False) -> Generator[list[Event], None, None]:
         with self.path.open("rb", buffering=0) as f:
             f.seek(self.pos)
             for batch in iter_line_batches(f, BATCH):
@@ -79,28 +69,21 @@ class LineFeed(Feed):
                         self.pos, self.line_no, f"line longer than {MAX_LINE} bytes, skipped", b""
                     )
                     end = self.pos + batch
-                    out += self._keep(self.parser.emit.drain(), end)
                     self.pos, self.line_no = end, self.line_no + 1
+                    yield self._keep(self.parser.emit.drain(), end)
                     continue
                 half_written = not final and not batch[-1].endswith(b"\n")
                 if half_written:
                     batch.pop()  # wait for its newline
                 sizes = [len(line) for line in batch]
-                if limit is not None:  # replaying: stop exactly at the stored offset
-                    cut = _cut(sizes, limit - self.pos)
+                if self.pos < self.skip_until:  # replaying: split at the stored offset
+                    cut = _cut(sizes, self.skip_until - self.pos)
                     if cut is not None:
-                        out += self._feed(batch[:cut], sum(sizes[:cut]))
-                        return out, True
-                out += self._feed(batch, sum(sizes))
+                        self._feed(batch[:cut], sum(sizes[:cut]))  # stored already
+                        del batch[:cut], sizes[:cut]
+                yield self._feed(batch, sum(sizes))
                 if half_written:
-                    break
-                if len(out) >= BATCH_EVENTS or self._text() >= BATCH_TEXT:
-                    return out, True
-        return out, False
-
-    def _text(self) -> int:
-        """Characters of messages read in this poll so far."""
-        return self.parser.emit.text_bytes - self.text_start
+                    return
 
     def _feed(self, batch: list[bytes], size: int) -> list[Event]:
         if not batch:
@@ -134,17 +117,17 @@ class DocumentFeed(Feed):
     """An ``ansible.posix.json`` document: written in one go when the playbook ends,
     so it is read whole, once it parses completely (or when final)."""
 
-    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
+    def read(self, final: bool = False) -> Generator[list[Event], None, None]:
         size = self.size()
         if size <= self.record.offset:
-            return [], False
+            return
         with self.path.open("rb") as f:
             events = list(jsondoc.iter_events(f, self.record.source_name))
         truncated = any(isinstance(e, Rejected) and "truncated" in e.reason for e in events)
         if truncated and not final:
-            return [], False  # still being written
+            return  # still being written
         self.record.offset, self.record.lines = size, 0
-        return events, False
+        yield events
 
     def finish(self) -> list[Event]:
         return []
@@ -162,12 +145,11 @@ class RunnerDirFeed(Feed):
         files = runner.event_files(self.path)
         return files[-1][0]
 
-    def poll(self, final: bool = False) -> tuple[list[Event], bool]:
-        out: list[Event] = []
+    def read(self, final: bool = False) -> Generator[list[Event], None, None]:
         try:
             files = runner.event_files(self.path)
         except ParseError:
-            return [], False
+            return
         for counter, file in files:
             if counter <= self.counter:
                 continue
@@ -186,8 +168,7 @@ class RunnerDirFeed(Feed):
             self.counter = counter
             if counter > self.skip_until:
                 self.record.offset = counter
-                out += events
-        return out, False
+                yield events
 
     def finish(self) -> list[Event]:
         return self.parser.finish(-1)

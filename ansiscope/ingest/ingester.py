@@ -30,6 +30,7 @@ from ansiscope.ingest.identity import (
     inode,
     sha1,
 )
+from ansiscope.ingest.staging import Batch
 from ansiscope.ingest.writer import FileRecord, Writer, Written
 from ansiscope.parser import runner
 from ansiscope.parser.base import stable_id
@@ -186,12 +187,13 @@ class Ingester:
         while True:
             before = (record.offset, record.state)
             with collector_paused():
-                events, more = feed.poll(final=final)
-                if events or (record.offset, record.state) != before:
+                batch = Batch()
+                more = _fill(batch, feed, final)
+                if batch or (record.offset, record.state) != before:
                     grow_head(feed.path, record)
-                    self._add(total, self.writer.commit(record, events))
+                    self._add(total, self.writer.commit(record, batch))
                     self.last_growth[record.file_id] = time.monotonic()
-                del events  # not kept alive while the next batch is parsed
+                del batch  # not kept alive while the next one is read
             if not more or (stop is not None and stop.is_set()):
                 return total
 
@@ -249,6 +251,20 @@ class Ingester:
             target.runs_ended += written.runs_ended
             target.quarantined += written.quarantined
             target.skipped_duplicate += written.skipped_duplicate
+
+
+def _fill(batch: Batch, feed: Feed, final: bool) -> bool:
+    """Read from ``feed`` into ``batch`` until it is full (``True``: more is waiting)
+    or the input has nothing new (``False``)."""
+    reader = feed.read(final)
+    try:
+        for events in reader:
+            batch.add(events)
+            if batch.full():
+                return True
+        return False
+    finally:
+        reader.close()
 
 
 @contextmanager

@@ -34,14 +34,16 @@ class Tallies:
         for run_id in run_ids:
             self.open.setdefault(run_id, Tally())
 
-    def add_results(self, run_ids: list[str], hosts: list[str], statuses: list[str]) -> None:
-        """Count a batch of results, given as columns (counted in C, not one by one)."""
-        for (run_id, status), n in Counter(zip(run_ids, statuses, strict=True)).items():
+    def add_results(
+        self, statuses: Counter[tuple[str, str]], hosts: Iterable[tuple[str, str]]
+    ) -> None:
+        """Count a batch of results: how many per (run, status), and (run, host) pairs."""
+        for (run_id, status), n in statuses.items():
             tally = self.open.get(run_id)
             if tally is not None:
                 tally.results += n
                 tally.statuses[status] += n
-        for run_id, host in set(zip(run_ids, hosts, strict=True)):
+        for run_id, host in hosts:
             tally = self.open.get(run_id)
             if tally is not None:
                 tally.hosts.add(host)

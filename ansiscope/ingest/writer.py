@@ -26,17 +26,15 @@ from ansiscope.ingest.rows import (
     TASK_COLUMNS,
     TIMING_COLUMNS,
     TS,
-    columns_table,
     load,
     scan,
     table,
 )
 from ansiscope.ingest.schema import transaction
+from ansiscope.ingest.staging import Batch, batch_of
 from ansiscope.ingest.tally import Tallies
-from ansiscope.parser.columns import result_columns
 from ansiscope.parser.events import (
     Event,
-    HostResult,
     Include,
     PlayStart,
     Recap,
@@ -131,38 +129,34 @@ class Writer:
             self.con.execute("DELETE FROM quarantine WHERE file_id = ?", [file_id])
 
     # -- batches ----------------------------------------------------------------
-    def commit(self, record: FileRecord, events: Sequence[Event]) -> Written:
+    def commit(self, record: FileRecord, events: Batch | Sequence[Event]) -> Written:
         """Store ``events`` and ``record``'s new offset in one transaction."""
-        written = Written(events=len(events))
+        batch = events if isinstance(events, Batch) else batch_of(events)
+        batch.seal()
+        written = Written(events=len(batch))
         with transaction(self.con):
-            events = self._drop_duplicate_runs(record, events, written)
-            self._write(record, events, written)
+            self._drop_duplicate_runs(record, batch, written)
+            self._write(record, batch, written)
             self._upsert_file(record)
         return written
 
-    def _drop_duplicate_runs(
-        self, record: FileRecord, events: Sequence[Event], written: Written
-    ) -> Sequence[Event]:
+    def _drop_duplicate_runs(self, record: FileRecord, batch: Batch, written: Written) -> None:
         """A run stored from another input (a copy of a file) is not stored twice."""
-        run_ids = list({e.run_id for e in events if e.run_id})
+        run_ids = [i for i in batch.run_ids if i]
         if not run_ids:
-            return events
+            return
         owned = self.con.execute(
             "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?)) AND file_id <> ?",
             [run_ids, record.file_id],
         ).fetchall()
-        if not owned:
-            return events
-        skip = {row[0] for row in owned}
-        kept = [e for e in events if e.run_id not in skip or isinstance(e, Rejected)]
-        written.skipped_duplicate = len(skip)
-        return kept
+        if owned:
+            written.skipped_duplicate = batch.drop_runs({row[0] for row in owned})
 
-    def _write(self, record: FileRecord, events: Sequence[Event], written: Written) -> None:
+    def _write(self, record: FileRecord, batch: Batch, written: Written) -> None:
+        results = batch.result_table()  # first: it converts the last results
         by_type: dict[type[Event], list[Any]] = defaultdict(list)
-        for e in events:
+        for e in batch.events:
             by_type[e.__class__].append(e)
-        results: list[HostResult] = by_type[HostResult]
         tasks: list[TaskStart] = by_type[TaskStart]
         starts: list[RunStart] = by_type[RunStart]
         ends: list[RunEnd] = by_type[RunEnd]
@@ -176,16 +170,14 @@ class Writer:
         if starts:
             run_updates.start_runs(self.con, record, starts, self.labels)
             self.tallies.start(e.run_id for e in starts)
-        columns = result_columns(results)
-        self.tallies.add_results(columns["run_id"], columns["host"], columns["status"])
+        self.tallies.add_results(batch.statuses, batch.hosts)
         self.tallies.add_tasks(tasks)
         for run_id, _, status in amended:
             self.tallies.amend(run_id, status)
-        if results:
-            data = columns_table(columns)
-            del columns  # the lists go before DuckDB copies the table: a lower peak
-            load(self.con, "results", data)
-            del data
+        if results is not None:
+            load(self.con, "results", results)
+            del results
+            batch.tables.clear()  # DuckDB has its copy: the batch's columns can go
         self._insert("plays", by_type[PlayStart], PLAY_COLUMNS)
         self._insert("tasks", tasks, TASK_COLUMNS)
         self._insert("task_timings", by_type[TaskTiming], TIMING_COLUMNS)
@@ -200,9 +192,7 @@ class Writer:
             self._amend(amended)
         if recaps:
             run_updates.recaps(self.con, recaps)
-        run_updates.reopen(
-            self.con, {e.run_id for e in events if e.run_id} - {e.run_id for e in ends}
-        )
+        run_updates.reopen(self.con, {i for i in batch.run_ids if i} - {e.run_id for e in ends})
         if ends:
             run_updates.end_runs(self.con, ends)
             self._add_counters(
@@ -210,12 +200,12 @@ class Writer:
             )
         if rejected:
             self._quarantine(record, rejected)
-        written.results = len(results)
+        written.results = batch.results
         written.runs_started = len(starts)
         written.runs_ended = len(ends)
         written.ended_run_ids = [e.run_id for e in ends]
         written.quarantined = len(rejected)
-        self._add_counters([("ingested_events", "", record.format, float(len(events)))])
+        self._add_counters([("ingested_events", "", record.format, float(len(batch)))])
 
     def _insert(self, target: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
         if rows:

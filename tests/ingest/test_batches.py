@@ -1,4 +1,4 @@
-"""A feed's batches are bounded by events and by message text, and lose nothing."""
+"""A feed's transactions are bounded by results, events and message text, and lose nothing."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.ingest import feeds
+from ansiscope.ingest import ingester, staging
+from ansiscope.ingest.feeds import LineFeed
 from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import open_input
 from ansiscope.parser.events import HostResult
@@ -15,31 +16,59 @@ from tests.conftest import SAMPLES
 SAMPLE = SAMPLES / "jsonl" / "site-2.19.jsonl"  # failures and skips: results with messages
 
 
-def _polls(path: Path) -> list[list[str]]:
-    feed = feeds.LineFeed(FileRecord("f", str(path), path.name, "x", 0, "jsonl"))
-    batches = []
+def _key(e: object) -> str:
+    return f"{e.kind}{e.seq}{e.run_id}"  # type: ignore[attr-defined]
+
+
+def _batches(path: Path) -> list[list[str]]:
+    """What each transaction would hold, as the ingester fills them."""
+    feed = LineFeed(FileRecord("f", str(path), path.name, "x", 0, "jsonl"))
+    out = []
     while True:
-        events, more = feed.poll(final=True)
-        batches.append([e.kind + str(e.seq) + e.run_id for e in events])
+        batch = staging.Batch()
+        more = ingester._fill(batch, feed, final=True)
+        table = batch.result_table()
+        rows = table.to_pylist() if table is not None else []
+        results = [f"host_result{r['seq']}{r['run_id']}" for r in rows]
+        out.append(sorted(results + [_key(e) for e in batch.events]))
         if not more:
-            batches.append([e.kind + str(e.seq) + e.run_id for e in feed.finish()])
-            return batches
+            out.append(sorted(_key(e) for e in feed.finish()))
+            return out
 
 
 def _whole(path: Path) -> list[str]:
     with open_input(str(path)) as source:
-        return [e.kind + str(e.seq) + e.run_id for e in source.events]
+        return sorted(_key(e) for e in source.events)
 
 
-@pytest.mark.parametrize("limit", ["BATCH_TEXT", "BATCH_EVENTS"])
+@pytest.mark.parametrize("limit", ["BATCH_TEXT", "BATCH_EVENTS", "BATCH_RESULTS"])
 def test_small_budgets_split_the_input_and_lose_nothing(
     monkeypatch: pytest.MonkeyPatch, limit: str
 ) -> None:
     with open_input(str(SAMPLE)) as source:
         assert any(isinstance(e, HostResult) and e.msg for e in source.events)
     whole = _whole(SAMPLE)
-    assert len(_polls(SAMPLE)) == 2  # one batch (and the end) by default
-    monkeypatch.setattr(feeds, limit, 1)
-    polls = _polls(SAMPLE)
-    assert len(polls) > 3
-    assert [e for batch in polls for e in batch] == whole
+    assert len(_batches(SAMPLE)) == 2  # one batch (and the end) by default
+    monkeypatch.setattr(staging, limit, 1)
+    monkeypatch.setattr(staging, "CHUNK_RESULTS", 1)  # results counted as they come
+    batches = _batches(SAMPLE)
+    assert len(batches) > 3
+    assert sorted(e for batch in batches for e in batch) == whole
+
+
+def test_a_batch_converts_results_in_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(staging, "CHUNK_RESULTS", 5)
+    with open_input(str(SAMPLE)) as source:
+        events = list(source.events)
+    results = [e for e in events if isinstance(e, HostResult)]
+    batch = staging.Batch()
+    for event in events:
+        batch.add([event])
+    assert len(batch.tables) == len(results) // 5  # converted as they came
+    assert len(batch.pending) == len(results) % 5
+    table = batch.result_table()
+    assert table is not None and not batch.pending
+    assert table.column("seq").to_pylist() == [r.seq for r in results]
+    assert table.column("msg").to_pylist() == [r.msg for r in results]
+    assert batch.results == len(results) and len(batch) == len(events)
+    assert batch.text == sum(len(r.msg) for r in results if r.msg)
