@@ -17,9 +17,11 @@ import orjson
 from ansiscope.errors import ParseError
 from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import jsondoc, jsonl, runner, text
-from ansiscope.parser.base import BATCH, LineParser
+from ansiscope.parser.base import LineParser
 from ansiscope.parser.events import Event, LogFormat, Rejected
 from ansiscope.parser.lines import MAX_LINE, iter_line_batches
+
+FEED_LINES = 2048  # lines parsed at a time (a 1 MiB read holds ~1000 typical lines)
 
 LINE_PARSERS: dict[LogFormat, Callable[[str], LineParser]] = {
     LogFormat.JSONL: jsonl.JsonlParser,
@@ -63,7 +65,7 @@ class LineFeed(Feed):
     def read(self, final: bool = False) -> Generator[list[Event], None, None]:
         with self.path.open("rb", buffering=0) as f:
             f.seek(self.pos)
-            for batch in iter_line_batches(f, BATCH):
+            for batch in iter_line_batches(f, FEED_LINES):
                 if isinstance(batch, int):  # an oversized line
                     self.parser.reject(
                         self.pos, self.line_no, f"line longer than {MAX_LINE} bytes, skipped", b""

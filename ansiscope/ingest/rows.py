@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ansiscope.parser.columns import ResultColumns
 from ansiscope.parser.events import Event
 
 TS = pa.timestamp("us", tz="UTC")
@@ -80,25 +81,21 @@ def table(events: Sequence[Event], columns: dict[str, pa.DataType]) -> pa.Table:
     )
 
 
-# Result columns that repeat within a task or a run: dictionary-encoded, a batch of
-# results weighs half as much (~110 bytes a result against ~250) and DuckDB takes it
-# as fast (measured here).
-REPEATING = frozenset(("run_id", "play_id", "task_id", "task_name", "host", "status", "action"))
-
-
-def columns_table(columns: dict[str, list[Any]]) -> pa.Table:
+def columns_table(columns: ResultColumns) -> pa.Table:
     """The results table from ``parser.columns.result_columns``: the values of
-    ``table(results, RESULT_COLUMNS)``, faster, with repeating strings as dictionaries."""
-    return pa.table(
-        {
-            name: seconds_to_timestamps(columns[name])
-            if kind == TS
-            else pc.dictionary_encode(pa.array(columns[name], type=kind))
-            if name in REPEATING
-            else pa.array(columns[name], type=kind)
-            for name, kind in RESULT_COLUMNS.items()
-        }
-    )
+    ``table(results, RESULT_COLUMNS)``, faster, repeating strings as dictionaries."""
+    arrays: dict[str, pa.Array] = {}
+    for name, kind in RESULT_COLUMNS.items():
+        repeating = columns.repeating.get(name)
+        if repeating is not None:
+            arrays[name] = pa.DictionaryArray.from_arrays(
+                pa.array(repeating.indices, type=pa.int32()), pa.array(repeating.values, type=kind)
+            )
+        elif kind == TS:
+            arrays[name] = seconds_to_timestamps(columns.plain[name])
+        else:
+            arrays[name] = pa.array(columns.plain[name], type=kind)
+    return pa.table(arrays)
 
 
 def _plain(kind: pa.DataType) -> Callable[[list[Any]], pa.Array]:

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ansiscope.ingest.rows import RESULT_COLUMNS, columns_table
-from ansiscope.parser.columns import result_columns
+from ansiscope.parser.columns import result_columns, split_results
 from ansiscope.parser.events import Event, HostResult, Rejected
 
 # A transaction while catching up holds at most BATCH_RESULTS host results (two DuckDB
@@ -40,25 +40,19 @@ class Batch:
         self.count = 0  # events added, host results included
         self.results = 0
         self.text = 0  # characters of result messages
-        self.run_ids: set[str] = set()
+        self.run_ids: set[str] = set()  # complete once sealed
+        self._ids_seen = 0  # events whose run is in run_ids
         self.statuses: Counter[tuple[str, str]] = Counter()  # (run_id, status) -> results
         self.hosts: set[tuple[str, str]] = set()  # (run_id, host) pairs seen
 
     def __len__(self) -> int:
         return self.count
 
-    def add(self, events: Iterable[Event]) -> None:
+    def add(self, events: list[Event]) -> None:
         """Take events in source order."""
-        pending, others = self.pending, self.events
-        for event in events:
-            self.count += 1
-            if event.__class__ is HostResult:
-                pending.append(event)  # type: ignore[arg-type]
-            else:
-                others.append(event)
-                if event.run_id:
-                    self.run_ids.add(event.run_id)
-        if len(pending) >= CHUNK_RESULTS:
+        self.count += len(events)
+        split_results(events, self.pending, self.events)
+        if len(self.pending) >= CHUNK_RESULTS:
             self.seal()
 
     def full(self) -> bool:
@@ -73,15 +67,22 @@ class Batch:
         """Convert the results not converted yet (``run_ids`` and the counts are then
         complete)."""
         results, self.pending = self.pending, []
+        self.run_ids.update(e.run_id for e in self.events[self._ids_seen :])
+        self._ids_seen = len(self.events)
         if not results:
             return
         columns = result_columns(results)
         del results  # the objects go before their table is built: a lower peak
-        run_ids, statuses = columns["run_id"], columns["status"]
-        self.run_ids.update(run_ids)
-        self.statuses.update(zip(run_ids, statuses, strict=True))
-        self.hosts.update(zip(run_ids, columns["host"], strict=True))
-        self.text += sum(len(m) for m in columns["msg"] if m is not None)
+        run, status, host = (columns.repeating[n] for n in ("run_id", "status", "host"))
+        runs, statuses, hosts = run.values, status.values, host.values
+        self.run_ids.update(runs)
+        for (r, s), n in Counter(zip(run.indices, status.indices, strict=True)).items():
+            self.statuses[(runs[r], statuses[s])] += n  # type: ignore[index]
+        self.hosts.update(
+            (runs[r], hosts[h])  # type: ignore[index]
+            for r, h in set(zip(run.indices, host.indices, strict=True))
+        )
+        self.text += columns.text
         table = columns_table(columns)
         self.results += table.num_rows
         self.tables.append(table)
@@ -102,6 +103,7 @@ class Batch:
         except rejected lines; returns how many runs were dropped."""
         self.seal()
         self.events = [e for e in self.events if e.run_id not in run_ids or isinstance(e, Rejected)]
+        self._ids_seen = len(self.events)
         skip = pa.array(sorted(run_ids), type=RESULT_COLUMNS["run_id"])
         kept = [t.filter(pc.invert(pc.is_in(t["run_id"], value_set=skip))) for t in self.tables]
         self.tables = [t for t in kept if t.num_rows]
@@ -115,5 +117,5 @@ class Batch:
 def batch_of(events: Iterable[Event]) -> Batch:
     """A batch holding ``events``."""
     batch = Batch()
-    batch.add(events)
+    batch.add(list(events))
     return batch

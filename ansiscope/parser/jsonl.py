@@ -24,6 +24,7 @@ from ansiscope.parser.base import (
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
 from ansiscope.parser.results import (
+    fields_of,
     host_result,
     parse_time,
     parse_time_once,
@@ -251,10 +252,12 @@ class JsonlParser(LineParser):
 
     def _result(self, doc: LineDoc, status: Status, offset: int) -> None:
         task = doc.task or NO_TASK
-        task_id = task.id
+        task_fields: tuple[Any, ...] = fields_of(task)  # one C call, not four lookups
+        task_id = task_fields[0]
         if task_id.__class__ is not str:
             task_id = str(task_id or "")
-        duration = task.duration or NO_DURATION
+        timing: tuple[Any, ...] = fields_of(task_fields[3] or NO_DURATION)
+        started, ended = timing[0], timing[1]
         last = self._last
         if last is None or last[0] != task_id or self.emit.run is None:
             # first result of this task: check the run, announce the task (results of
@@ -268,13 +271,13 @@ class JsonlParser(LineParser):
             self._task(task, offset, task_id in self._handlers)
             last = self._last = (
                 task_id,
-                str(task.name or ""),
+                str(task_fields[1] or ""),
                 self.emit.current_play(),
-                duration.start,
-                parse_time(duration.start),
+                started,
+                parse_time(started),
             )
-        start = last[4] if duration.start == last[3] else parse_time(duration.start)
-        end = parse_time_once(duration.end) or parse_time(doc.timestamp)
+        start = last[4] if started == last[3] else parse_time(started)
+        end = parse_time_once(ended) or parse_time(doc.timestamp)
         if start is not None and end is not None:
             elapsed: float | None = (end - start).total_seconds()
             if elapsed < 0:  # type: ignore[operator]

@@ -66,7 +66,9 @@ def iter_line_batches(
             start = end
             if start == len(data):
                 continue
-        lines = BytesIO(data[start:] if start else data).readlines()
+        block = BytesIO(data)  # shares data's buffer: no copy
+        block.seek(start)
+        lines = block.readlines()
         last = lines[-1]
         if not last.endswith(b"\n"):
             lines.pop()
@@ -82,6 +84,12 @@ def iter_line_batches(
 
 
 def _batches(lines: list[bytes], size: int, max_line: int) -> Iterator[list[bytes] | int]:
+    if not lines:
+        return
+    if max(map(len, lines)) - 1 <= max_line:  # the common case: no line to leave out
+        for i in range(0, len(lines), size):
+            yield lines[i : i + size]
+        return
     group: list[bytes] = []
     for line in lines:
         if len(line) - 1 > max_line:  # every line here ends with its newline

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.ingest import ingester, staging
+from ansiscope.ingest import feeds, ingester, staging
 from ansiscope.ingest.feeds import LineFeed
 from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import open_input
@@ -51,6 +51,7 @@ def test_small_budgets_split_the_input_and_lose_nothing(
     assert len(_batches(SAMPLE)) == 2  # one batch (and the end) by default
     monkeypatch.setattr(staging, limit, 1)
     monkeypatch.setattr(staging, "CHUNK_RESULTS", 1)  # results counted as they come
+    monkeypatch.setattr(feeds, "FEED_LINES", 1)  # read a line at a time
     batches = _batches(SAMPLE)
     assert len(batches) > 3
     assert sorted(e for batch in batches for e in batch) == whole

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ansiscope.ingest.rows import REPEATING, RESULT_COLUMNS, columns_table, table
+from ansiscope.ingest.rows import RESULT_COLUMNS, columns_table, table
 from ansiscope.parser import open_input
-from ansiscope.parser.columns import result_columns
+from ansiscope.parser.columns import REPEATING, result_columns
 from ansiscope.parser.events import HostResult
 from tests.conftest import sample_paths
 

@@ -79,3 +79,13 @@ def test_the_manifest_is_written_at_build_time() -> None:
     # `pip install -e .` (setup.py's build_ext) wrote it next to the compiled modules
     built = json.loads((native.HERE / native.MANIFEST).read_text())
     assert built == native.source_hashes()
+
+
+def test_result_fields_are_read_by_their_positions() -> None:
+    from ansiscope.parser import results
+    from ansiscope.parser.shapes import ResultDoc
+
+    names = ResultDoc.__struct_fields__
+    for const in ("changed", "action", "rc", "attempts", "delta", "msg", "results", "censored"):
+        assert names[getattr(results, const.upper())] == const
+    assert names[results.NO_LOG] == "no_log" and names[results.DELEGATED] == "delegated"
