@@ -22,7 +22,7 @@ from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester, discover
 from ansiscope.ingest.labels import run_labels
 from ansiscope.ingest.queries import list_runs
-from ansiscope.ingest.schema import connect, default_db, limit_memory
+from ansiscope.ingest.schema import connect, default_db, tune_for_ingest
 from ansiscope.ingest.stdin import ingest_stdin
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser.events import LogFormat, RunStatus
@@ -54,7 +54,7 @@ def ingest(
     """
     err = Console(stderr=True, highlight=False)
     con = connect(db)
-    limit_memory(con)
+    tune_for_ingest(con)
     ingester = Ingester(con, run_labels(labels))
     forced = LogFormat(fmt) if fmt else None
     problems: list[str] = []
@@ -153,7 +153,7 @@ def watch(
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}")
     con = connect(db)
-    limit_memory(con)
+    tune_for_ingest(con)
     ingester = Ingester(con, run_labels(labels))
     watcher = Watcher(
         ingester,

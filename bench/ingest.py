@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jsonl_gen import generate
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect, limit_memory
+from ansiscope.ingest.schema import connect, tune_for_ingest
 
 
 def bare_orjson(path: Path) -> float:
@@ -43,7 +43,7 @@ def ingest(path: Path, db: Path) -> None:
     """The measured part, in its own process so its peak RSS is its own."""
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     con = connect(db)
-    limit_memory(con)  # as `ansiscope ingest` does
+    tune_for_ingest(con)  # as `ansiscope ingest` does
     con.execute("SET threads = 1")
     start = time.perf_counter()
     ingester = Ingester(con)

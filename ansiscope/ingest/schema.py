@@ -159,15 +159,21 @@ def connect(
 WRITER_MEMORY = "48MB"
 
 
-def limit_memory(con: duckdb.DuckDBPyConnection, limit: str = WRITER_MEMORY) -> None:
-    """Cap DuckDB's buffer pool in a process that only writes (``ingest``, ``watch``).
+def tune_for_ingest(con: duckdb.DuckDBPyConnection, memory: str = WRITER_MEMORY) -> None:
+    """Settings for a process that only writes (``ansiscope ingest``, ``watch``).
 
-    By default DuckDB keeps written blocks cached up to 80% of RAM: a 1 GB backfill
-    peaked at ~365 MB RSS; with 48 MB here (and ``feeds.BATCH_*``) at ~280 MB
-    (bench/ingest.py 1000000), for a few % of its speed. Not for ``serve``: its
-    queries need the room.
+    - DuckDB's buffer pool capped: by default it keeps written blocks cached up to
+      80% of RAM (a 1 GB backfill peaked at ~365 MB RSS; ~275 MB with this and
+      ``staging.BATCH_*``), for a few % of its speed.
+    - No row-group vacuum at checkpoints: each transaction of a backfill leaves one
+      small row group (its rows beyond whole row groups), and the vacuum rewrote the
+      full ones around it to merge them: ~5% of the backfill, 9 MB of its peak
+      (bench/ingest.py 1000000). Deleted rows are still reclaimed by ``prune`` and
+      ``serve``, which keep the default.
+    Not for ``serve``: its queries need the memory.
     """
-    con.execute(f"SET memory_limit = '{limit}'")
+    con.execute(f"SET memory_limit = '{memory}'")
+    con.execute("SET max_vacuum_tasks = 0")
 
 
 def _open_error(path: Path, exc: Exception) -> StoreError:
