@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO, ClassVar, Protocol
+from typing import BinaryIO, ClassVar, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -36,6 +36,12 @@ from ansiscope.parser.events import (
     run_status_from_stats,
 )
 from ansiscope.parser.lines import MAX_LINE, iter_line_batches
+
+# Statuses the per-result path compares with, held where compiled code reads them
+# directly (``Status.FAILED`` is a class attribute lookup each time).
+FAILED: Final = Status.FAILED
+IGNORED: Final = Status.IGNORED
+RESCUED: Final = Status.RESCUED
 
 BATCH = 256  # lines per parser call when reading a file
 SNIPPET = 120  # bytes of a rejected line kept for the quarantine
@@ -331,12 +337,12 @@ class Emitter:
                 waiting.next_task = task_id
         run.task_results[task_id] = run.task_results.get(task_id, 0) + 1
         status = event.status
-        if status is Status.FAILED:
+        if status is FAILED:
             failure = _Failure(seq, task_id, host)
             run.failures.append(failure)
             run.awaiting_next[host] = failure
             run.task_failures[task_id] += 1
-        elif status is Status.IGNORED or status is Status.RESCUED:
+        elif status is IGNORED or status is RESCUED:
             run.explicit[(host, status)] += 1
         when = event.ended_at or event.started_at  # touch(), inlined: once per host result
         if when is not None and (run.last_time is None or when > run.last_time):

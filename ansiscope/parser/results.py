@@ -113,7 +113,9 @@ def short_text(value: Any, limit: int = MAX_MSG) -> str | None:
     return text
 
 
-_EXPLAINED = frozenset((Status.FAILED, Status.UNREACHABLE, Status.SKIPPED))
+_EXPLAINED: Final = frozenset((Status.FAILED, Status.UNREACHABLE, Status.SKIPPED))
+OK: Final = Status.OK  # read directly by compiled code (``Status.OK`` is a lookup)
+CHANGED_STATUS: Final = Status.CHANGED
 
 
 def host_result(
@@ -142,8 +144,8 @@ def host_result(
         items_total = len(items)
         items_failed = sum(1 for i in items if i.failed)
         changed = changed or any(i.changed for i in items)
-    if changed and status is Status.OK:
-        status = Status.CHANGED
+    if changed and status is OK:
+        status = CHANGED_STATUS
     rc = fields[RC]
     attempts = fields[ATTEMPTS]
     delegated = fields[DELEGATED]
