@@ -85,16 +85,17 @@ def columns_table(columns: ResultColumns) -> pa.Table:
     """The results table from ``parser.columns.result_columns``: the values of
     ``table(results, RESULT_COLUMNS)``, faster, repeating strings as dictionaries."""
     arrays: dict[str, pa.Array] = {}
+    dictionaries, plain = columns.repeating(), columns.plain()
     for name, kind in RESULT_COLUMNS.items():
-        repeating = columns.repeating.get(name)
+        repeating = dictionaries.get(name)
         if repeating is not None:
             arrays[name] = pa.DictionaryArray.from_arrays(
                 pa.array(repeating.indices, type=pa.int32()), pa.array(repeating.values, type=kind)
             )
         elif kind == TS:
-            arrays[name] = seconds_to_timestamps(columns.plain[name])
+            arrays[name] = seconds_to_timestamps(plain[name])
         else:
-            arrays[name] = pa.array(columns.plain[name], type=kind)
+            arrays[name] = pa.array(plain[name], type=kind)
     return pa.table(arrays)
 
 

@@ -75,7 +75,7 @@ class Batch:
             return
         columns = result_columns(results)
         del results  # the objects go before their table is built: a lower peak
-        run, status, host = (columns.repeating[n] for n in ("run_id", "status", "host"))
+        run, status, host = columns.run_id, columns.status, columns.host
         runs, statuses, hosts = run.values, status.values, host.values
         self.run_ids.update(runs)
         for (r, s), n in Counter(zip(run.indices, status.indices, strict=True)).items():

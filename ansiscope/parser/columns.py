@@ -50,13 +50,95 @@ class DictColumn:
 
 
 class ResultColumns:
-    """A batch of host results, column by column."""
+    """Host results, column by column: ``append`` one at a time, or ``result_columns``."""
 
     def __init__(self) -> None:
-        self.repeating: dict[str, DictColumn] = {name: DictColumn() for name in REPEATING}
-        self.plain: dict[str, list[Any]] = {}
+        self.run_id = DictColumn()
+        self.play_id = DictColumn()
+        self.task_id = DictColumn()
+        self.task_name = DictColumn()
+        self.host = DictColumn()
+        self.status = DictColumn()
+        self.action = DictColumn()
+        self.seq: list[int] = []
+        self.changed: list[bool] = []
+        self.started_at: list[float | None] = []
+        self.ended_at: list[float | None] = []
+        self.duration_s: list[float | None] = []
+        self.items_total: list[int] = []
+        self.items_failed: list[int] = []
+        self.attempts: list[int] = []
+        self.rc: list[int | None] = []
+        self.delta_s: list[float | None] = []
+        self.msg: list[str | None] = []
+        self.delegated_to: list[str | None] = []
+        self.no_log: list[bool] = []
         self.text = 0  # characters of messages
         self.rows = 0
+        self._last_start: datetime | None = None
+        self._last_seconds: float | None = None
+
+    def append(self, r: HostResult) -> None:
+        """One more host result."""
+        self.run_id.append(r.run_id)
+        self.seq.append(r.seq)
+        self.play_id.append(r.play_id)
+        self.task_id.append(r.task_id)
+        self.task_name.append(r.task_name)
+        self.host.append(r.host)
+        self.status.append(r.status)
+        self.changed.append(r.changed)
+        start = r.started_at
+        if start is not self._last_start:  # one task's results share their start
+            self._last_start = start
+            self._last_seconds = None if start is None else start.timestamp()
+        self.started_at.append(self._last_seconds)
+        end = r.ended_at
+        self.ended_at.append(None if end is None else end.timestamp())
+        self.duration_s.append(r.duration_s)
+        self.action.append(r.action)
+        self.items_total.append(r.items_total)
+        self.items_failed.append(r.items_failed)
+        self.attempts.append(r.attempts)
+        self.rc.append(r.rc)
+        self.delta_s.append(r.delta_s)
+        message = r.msg
+        if message is not None:
+            self.text += len(message)
+        self.msg.append(message)
+        self.delegated_to.append(r.delegated_to)
+        self.no_log.append(r.no_log)
+        self.rows += 1
+
+    def repeating(self) -> dict[str, DictColumn]:
+        """The dictionary-encoded columns, by field name."""
+        return {
+            "run_id": self.run_id,
+            "play_id": self.play_id,
+            "task_id": self.task_id,
+            "task_name": self.task_name,
+            "host": self.host,
+            "status": self.status,
+            "action": self.action,
+        }
+
+    def plain(self) -> dict[str, list[Any]]:
+        """The other columns, by field name."""
+        return {
+            "seq": self.seq,
+            "changed": self.changed,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "duration_s": self.duration_s,
+            "items_total": self.items_total,
+            "items_failed": self.items_failed,
+            "attempts": self.attempts,
+            "rc": self.rc,
+            "delta_s": self.delta_s,
+            "msg": self.msg,
+            "delegated_to": self.delegated_to,
+            "no_log": self.no_log,
+        }
 
 
 def split_results(events: list[Event], results: list[HostResult], others: list[Event]) -> None:
@@ -69,71 +151,8 @@ def split_results(events: list[Event], results: list[HostResult], others: list[E
 
 
 def result_columns(results: list[HostResult]) -> ResultColumns:
-    """Every ``HostResult`` field as a column, in field order; datetimes as seconds."""
+    """Every ``HostResult`` field as a column; datetimes as seconds."""
     out = ResultColumns()
-    rep = out.repeating
-    run_id, play_id, task_id = rep["run_id"], rep["play_id"], rep["task_id"]
-    task_name, host, status, action = rep["task_name"], rep["host"], rep["status"], rep["action"]
-    seq: list[int] = []
-    changed: list[bool] = []
-    started_at: list[float | None] = []
-    ended_at: list[float | None] = []
-    duration_s: list[float | None] = []
-    items_total: list[int] = []
-    items_failed: list[int] = []
-    attempts: list[int] = []
-    rc: list[int | None] = []
-    delta_s: list[float | None] = []
-    msg: list[str | None] = []
-    delegated_to: list[str | None] = []
-    no_log: list[bool] = []
-    last_start: datetime | None = None
-    last_seconds: float | None = None
-    text = 0
     for r in results:
-        run_id.append(r.run_id)
-        seq.append(r.seq)
-        play_id.append(r.play_id)
-        task_id.append(r.task_id)
-        task_name.append(r.task_name)
-        host.append(r.host)
-        status.append(r.status)
-        changed.append(r.changed)
-        start = r.started_at
-        if start is not last_start:  # one task's results share their start
-            last_start = start
-            last_seconds = None if start is None else start.timestamp()
-        started_at.append(last_seconds)
-        end = r.ended_at
-        ended_at.append(None if end is None else end.timestamp())
-        duration_s.append(r.duration_s)
-        action.append(r.action)
-        items_total.append(r.items_total)
-        items_failed.append(r.items_failed)
-        attempts.append(r.attempts)
-        rc.append(r.rc)
-        delta_s.append(r.delta_s)
-        message = r.msg
-        if message is not None:
-            text += len(message)
-        msg.append(message)
-        delegated_to.append(r.delegated_to)
-        no_log.append(r.no_log)
-    out.plain = {
-        "seq": seq,
-        "changed": changed,
-        "started_at": started_at,
-        "ended_at": ended_at,
-        "duration_s": duration_s,
-        "items_total": items_total,
-        "items_failed": items_failed,
-        "attempts": attempts,
-        "rc": rc,
-        "delta_s": delta_s,
-        "msg": msg,
-        "delegated_to": delegated_to,
-        "no_log": no_log,
-    }
-    out.text = text
-    out.rows = len(results)
+        out.append(r)
     return out
