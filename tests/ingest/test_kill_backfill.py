@@ -1,0 +1,68 @@
+"""``ansiscope ingest`` of a big file killed with SIGKILL mid-transaction (while DuckDB
+writes whole row groups of it straight into the file), then run again: the store
+holds every result exactly once, and the run totals and counters agree."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ansiscope.ingest import staging
+from ansiscope.ingest.schema import connect
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+from jsonl_gen import generate
+
+RESULTS = 300_000  # more than one transaction (staging.BATCH_RESULTS)
+
+
+def _ingest(path: Path, db: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ansiscope", "ingest", str(path), "--db", str(db)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def test_sigkill_mid_backfill_then_again_stores_each_result_once(tmp_path: Path) -> None:
+    assert RESULTS > staging.BATCH_RESULTS
+    path = tmp_path / "big.jsonl"
+    generate(path, RESULTS)
+    db = tmp_path / "store.duckdb"
+    killed = 0
+    for delay in (1.5, 2.5):  # imports take ~0.5 s; the whole file takes seconds more
+        proc = _ingest(path, db)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            killed += 1
+        proc.wait()
+    assert killed, "ingest finished before it could be killed: make the file bigger"
+    assert _ingest(path, db).wait() == 0
+    con = connect(db, read_only=True)
+    try:
+        total, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT (run_id, seq)) FROM results"
+        ).fetchone() or (0, 0)
+        assert total == distinct == RESULTS
+        runs = con.execute(
+            "SELECT count(*), sum(results_total), "
+            "count(*) FILTER (status IN ('running', 'interrupted')) FROM runs"
+        ).fetchone()
+        assert runs == (RESULTS // 1000, RESULTS, 0)  # every run ended, with its recap
+        counted = dict(
+            con.execute(
+                "SELECT metric, sum(value) FROM counters "
+                "WHERE metric IN ('runs', 'task_results') GROUP BY 1"
+            ).fetchall()
+        )
+        assert counted == {"runs": RESULTS / 1000, "task_results": float(RESULTS)}
+        (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
+        assert offset == path.stat().st_size
+    finally:
+        con.close()
