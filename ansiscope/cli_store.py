@@ -11,7 +11,7 @@ from typing import Any
 import click
 import orjson
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ansiscope import client
@@ -66,18 +66,37 @@ def ingest(
     else:
         inputs = _inputs(paths, problems)
     named = {Path(p) for p in paths}
+    sizes = [_size(path) for path in inputs]
     with Progress(
         TextColumn("[bold]ingest"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("files · {task.fields[rate]} events/s · {task.fields[errors]} errors"),
+        DownloadColumn(),
+        TextColumn(
+            "· {task.fields[files]} files · {task.fields[rate]} events/s"
+            " · {task.fields[errors]} errors"
+        ),
         TimeElapsedColumn(),
         console=err,
         disable=quiet or not inputs,
         transient=True,
     ) as progress:
-        task = progress.add_task("ingest", total=len(inputs), rate="0", errors=0)
-        for path in inputs:
+        task = progress.add_task(
+            "ingest", total=sum(sizes), files=f"0/{len(inputs)}", rate="0", errors=0
+        )
+        done = 0  # bytes of the inputs finished
+
+        def show(position: int = 0) -> None:
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            progress.update(
+                task,
+                completed=done + position,
+                rate=f"{ingester.totals.events / elapsed:,.0f}",
+                errors=len(problems) + ingester.totals.quarantined,
+            )
+
+        for n, (path, size) in enumerate(zip(inputs, sizes, strict=True), 1):
+            # within a file as it is read (runner folders count no bytes)
+            ingester.on_progress = lambda record, size=size: show(min(record.offset, size))
             try:
                 if not ingester.backfill(path, forced):
                     unchanged += 1
@@ -86,13 +105,9 @@ def ingest(
                     problems.append(str(exc))
                 else:
                     not_logs += 1  # found in a folder: a playbook, a README, ...
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            progress.update(
-                task,
-                advance=1,
-                rate=f"{ingester.totals.events / elapsed:,.0f}",
-                errors=len(problems) + ingester.totals.quarantined,
-            )
+            done += size
+            progress.update(task, files=f"{n}/{len(inputs)}")
+            show()
     con.close()
     for problem in problems[:20]:
         click.echo(f"warning: {problem}", err=True)
@@ -110,6 +125,14 @@ def ingest(
     )
     if t.events == 0 and unchanged == 0 and t.skipped_duplicate == 0:
         sys.exit(2)
+
+
+def _size(path: Path) -> int:
+    """Bytes of a log file for the progress bar (0: a runner folder, or unreadable)."""
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
 
 
 def _inputs(paths: tuple[str, ...], problems: list[str]) -> list[Path]:

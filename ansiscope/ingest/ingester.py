@@ -68,6 +68,8 @@ class Ingester:
         on_run_end: Callable[[list[str]], None] | None = None,
     ):
         self.on_run_end = on_run_end  # called after the commit that ended runs
+        # called as input is read (a progress bar): the record's offset has moved
+        self.on_progress: Callable[[FileRecord], None] | None = None
         self.writer = Writer(con, labels)
         self.records = self.writer.file_records()
         self.feeds: dict[str, Feed] = {}  # file_id -> live feed
@@ -188,7 +190,7 @@ class Ingester:
             before = (record.offset, record.state)
             with collector_paused():
                 batch = Batch()
-                more = _fill(batch, feed, final)
+                more = _fill(batch, feed, final, self.on_progress)
                 if batch or (record.offset, record.state) != before:
                     grow_head(feed.path, record)
                     self._add(total, self.writer.commit(record, batch))
@@ -253,13 +255,17 @@ class Ingester:
             target.skipped_duplicate += written.skipped_duplicate
 
 
-def _fill(batch: Batch, feed: Feed, final: bool) -> bool:
+def _fill(
+    batch: Batch, feed: Feed, final: bool, progress: Callable[[FileRecord], None] | None = None
+) -> bool:
     """Read from ``feed`` into ``batch`` until it is full (``True``: more is waiting)
     or the input has nothing new (``False``)."""
     reader = feed.read(final)
     try:
         for events in reader:
             batch.add(events)
+            if progress is not None:
+                progress(feed.record)
             if batch.full():
                 return True
         return False

@@ -73,3 +73,20 @@ def test_a_batch_converts_results_in_chunks(monkeypatch: pytest.MonkeyPatch) -> 
     assert table.column("msg").to_pylist() == [r.msg for r in results]
     assert batch.results == len(results) and len(batch) == len(events)
     assert batch.text == sum(len(r.msg) for r in results if r.msg)
+
+
+def test_progress_is_reported_as_the_input_is_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from ansiscope.ingest.schema import connect
+
+    monkeypatch.setattr(feeds, "FEED_LINES", 10)
+    con = connect(tmp_path / "s.duckdb")
+    ingest = ingester.Ingester(con)
+    seen: list[int] = []
+    ingest.on_progress = lambda record: seen.append(record.offset)
+    assert ingest.backfill(SAMPLE)
+    lines = SAMPLE.read_bytes().count(b"\n")
+    assert len(seen) >= lines // 10  # every 10 lines, within the one transaction
+    assert seen == sorted(seen) and seen[-1] == SAMPLE.stat().st_size
+    con.close()
