@@ -17,6 +17,21 @@ from typing import Any
 from ansiscope.parser.events import Event, HostResult
 
 REPEATING = ("run_id", "play_id", "task_id", "task_name", "host", "status", "action")
+PLAIN = (
+    "seq",
+    "changed",
+    "started_at",
+    "ended_at",
+    "duration_s",
+    "items_total",
+    "items_failed",
+    "attempts",
+    "rc",
+    "delta_s",
+    "msg",
+    "delegated_to",
+    "no_log",
+)
 
 
 class DictColumn:
@@ -112,33 +127,11 @@ class ResultColumns:
 
     def repeating(self) -> dict[str, DictColumn]:
         """The dictionary-encoded columns, by field name."""
-        return {
-            "run_id": self.run_id,
-            "play_id": self.play_id,
-            "task_id": self.task_id,
-            "task_name": self.task_name,
-            "host": self.host,
-            "status": self.status,
-            "action": self.action,
-        }
+        return {name: getattr(self, name) for name in REPEATING}
 
     def plain(self) -> dict[str, list[Any]]:
         """The other columns, by field name."""
-        return {
-            "seq": self.seq,
-            "changed": self.changed,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-            "duration_s": self.duration_s,
-            "items_total": self.items_total,
-            "items_failed": self.items_failed,
-            "attempts": self.attempts,
-            "rc": self.rc,
-            "delta_s": self.delta_s,
-            "msg": self.msg,
-            "delegated_to": self.delegated_to,
-            "no_log": self.no_log,
-        }
+        return {name: getattr(self, name) for name in PLAIN}
 
 
 def split_results(events: list[Event], results: list[HostResult], others: list[Event]) -> None:

@@ -16,16 +16,17 @@ MAX_MSG = 1000
 # ``ResultDoc`` read as one tuple: a compiled module reads a Struct's fields through
 # the generic attribute lookup (~20 ns each); ``astuple`` reads them all in C at once.
 fields_of: Final = msgspec.structs.astuple  # (the jsonl parser reads its docs this way too)
-CHANGED: Final = 0  # positions in ResultDoc.__struct_fields__ (tests check them)
-ACTION: Final = 1
-RC: Final = 2
-ATTEMPTS: Final = 3
-DELTA: Final = 4
-MSG: Final = 5
-RESULTS: Final = 9
-CENSORED: Final = 10
-NO_LOG: Final = 11
-DELEGATED: Final = 12
+_RESULT_FIELDS: Final = ResultDoc.__struct_fields__  # the tuple's order
+CHANGED: Final = _RESULT_FIELDS.index("changed")
+ACTION: Final = _RESULT_FIELDS.index("action")
+RC: Final = _RESULT_FIELDS.index("rc")
+ATTEMPTS: Final = _RESULT_FIELDS.index("attempts")
+DELTA: Final = _RESULT_FIELDS.index("delta")
+MSG: Final = _RESULT_FIELDS.index("msg")
+RESULTS: Final = _RESULT_FIELDS.index("results")
+CENSORED: Final = _RESULT_FIELDS.index("censored")
+NO_LOG: Final = _RESULT_FIELDS.index("no_log")
+DELEGATED: Final = _RESULT_FIELDS.index("delegated")
 
 
 def result_doc(value: Any) -> ResultDoc:

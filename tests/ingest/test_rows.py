@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from ansiscope.ingest.rows import RESULT_COLUMNS, columns_table, table
 from ansiscope.parser import open_input
-from ansiscope.parser.columns import REPEATING, result_columns
+from ansiscope.parser.columns import PLAIN, REPEATING, result_columns
 from ansiscope.parser.events import HostResult
 from tests.conftest import sample_paths
 
@@ -20,6 +20,7 @@ def test_result_table_equals_the_generic_table_for_every_sample() -> None:
     assert any(r.started_at is not None for r in results)
     fast, generic = columns_table(result_columns(results)), table(results, RESULT_COLUMNS)
     assert fast.column_names == generic.column_names
+    assert sorted(REPEATING + PLAIN) == sorted(RESULT_COLUMNS)
     for name in fast.column_names:
         kind = fast.schema.field(name).type
         if name in REPEATING:
