@@ -42,7 +42,7 @@ class Batch:
         self.count = 0  # events added, host results included
         self.results = 0
         self.text = 0  # characters of result messages
-        self.run_ids: set[str] = set()  # complete once sealed
+        self.run_ids: set[str] = set()  # the runs the events belong to; complete once sealed
         self._ids_seen = 0  # events whose run is in run_ids
         self.statuses: Counter[tuple[str, str]] = Counter()  # (run_id, status) -> results
         self.hosts: set[tuple[str, str]] = set()  # (run_id, host) pairs seen
@@ -69,7 +69,7 @@ class Batch:
         """Convert the results not converted yet (``run_ids`` and the counts are then
         complete)."""
         results, self.pending = self.pending, []
-        self.run_ids.update(e.run_id for e in self.events[self._ids_seen :])
+        self.run_ids.update(e.run_id for e in self.events[self._ids_seen :] if e.run_id)
         self._ids_seen = len(self.events)
         if not results:
             return

@@ -142,18 +142,17 @@ class Writer:
 
     def _drop_duplicate_runs(self, record: FileRecord, batch: Batch, written: Written) -> None:
         """A run stored from another input (a copy of a file) is not stored twice."""
-        run_ids = [i for i in batch.run_ids if i]
-        if not run_ids:
+        if not batch.run_ids:
             return
         owned = self.con.execute(
             "SELECT run_id FROM runs WHERE run_id IN (SELECT unnest(?)) AND file_id <> ?",
-            [run_ids, record.file_id],
+            [list(batch.run_ids), record.file_id],
         ).fetchall()
         if owned:
             written.skipped_duplicate = batch.drop_runs({row[0] for row in owned})
 
     def _write(self, record: FileRecord, batch: Batch, written: Written) -> None:
-        results = batch.result_table()  # first: it converts the last results
+        results = batch.result_table()
         by_type: dict[type[Event], list[Any]] = defaultdict(list)
         for e in batch.events:
             by_type[e.__class__].append(e)
@@ -192,7 +191,7 @@ class Writer:
             self._amend(amended)
         if recaps:
             run_updates.recaps(self.con, recaps)
-        run_updates.reopen(self.con, {i for i in batch.run_ids if i} - {e.run_id for e in ends})
+        run_updates.reopen(self.con, batch.run_ids - {e.run_id for e in ends})
         if ends:
             run_updates.end_runs(self.con, ends)
             self._add_counters(
