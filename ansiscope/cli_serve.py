@@ -124,6 +124,13 @@ def serve(
         notifier=notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
         or None,
     )
+    done = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)  # before the threads start: a stop is never lost
+    signal.signal(signal.SIGINT, _stop)
     bound = service.start(bind, port, (tls_cert, tls_key) if tls_cert and tls_key else None)
     scheme = "https" if tls_cert else "http"
     base = f"{scheme}://{bind}:{bound}"
@@ -137,13 +144,6 @@ def serve(
         )
     if roots:
         click.echo(f"  watching  {', '.join(map(str, roots))}", err=True)
-    done = threading.Event()
-
-    def _stop(signum: int, _frame: Any) -> None:
-        done.set()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
     done.wait()
     click.echo("stopping: finishing the current batch…", err=True)
     service.shutdown()

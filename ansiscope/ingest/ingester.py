@@ -181,7 +181,8 @@ class Ingester:
         self, feed: Feed, *, final: bool = False, stop: threading.Event | None = None
     ) -> Written:
         """Store everything new in ``feed`` (in batches, each with its checkpoint);
-        ``stop`` ends it after the batch being stored (a clean shutdown)."""
+        ``stop`` ends it promptly: what was read so far is stored with its offset, and
+        the rest waits for the next start (a clean shutdown)."""
         total = Written()
         record = feed.record
         if self._truncated(feed):
@@ -190,7 +191,7 @@ class Ingester:
             before = (record.offset, record.state)
             with collector_paused():
                 batch = Batch()
-                more = _fill(batch, feed, final, self.on_progress)
+                more = _fill(batch, feed, final, self.on_progress, stop)
                 if batch or (record.offset, record.state) != before:
                     grow_head(feed.path, record)
                     self._add(total, self.writer.commit(record, batch))
@@ -256,17 +257,21 @@ class Ingester:
 
 
 def _fill(
-    batch: Batch, feed: Feed, final: bool, progress: Callable[[FileRecord], None] | None = None
+    batch: Batch,
+    feed: Feed,
+    final: bool,
+    progress: Callable[[FileRecord], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> bool:
-    """Read from ``feed`` into ``batch`` until it is full (``True``: more is waiting)
-    or the input has nothing new (``False``)."""
+    """Read from ``feed`` into ``batch`` until it is full or ``stop`` is set (``True``:
+    more is waiting) or the input has nothing new (``False``)."""
     reader = feed.read(final)
     try:
         for events in reader:
             batch.add(events)
             if progress is not None:
                 progress(feed.record)
-            if batch.full():
+            if batch.full() or (stop is not None and stop.is_set()):
                 return True
         return False
     finally:

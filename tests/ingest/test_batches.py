@@ -90,3 +90,31 @@ def test_progress_is_reported_as_the_input_is_read(
     assert len(seen) >= lines // 10  # every 10 lines, within the one transaction
     assert seen == sorted(seen) and seen[-1] == SAMPLE.stat().st_size
     con.close()
+
+
+def test_a_stop_ends_the_batch_being_read_and_the_rest_follows_later(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A SIGTERM mid-batch stores what was read (with its offset) instead of reading
+    on to the batch's end; the next start goes on from there, nothing lost or doubled."""
+    import threading
+
+    from ansiscope.ingest.schema import connect
+    from tests.ingest.helpers import expected_results, stored_results
+
+    monkeypatch.setattr(feeds, "FEED_LINES", 10)
+    con = connect(tmp_path / "s.duckdb")
+    ingest = ingester.Ingester(con)
+    stop = threading.Event()
+    ingest.on_progress = lambda record: stop.set()  # asked to stop after the first chunk
+    feed = ingest.track(SAMPLE)
+    assert feed is not None
+    ingest.pump(feed, stop=stop)
+    offset = con.execute("SELECT offset_bytes FROM files").fetchone()
+    assert offset is not None and 0 < offset[0] < SAMPLE.stat().st_size
+    assert 0 < sum(stored_results(con).values()) < sum(expected_results(SAMPLE).values())
+    con.close()
+    con = connect(tmp_path / "s.duckdb")  # the next start
+    assert ingester.Ingester(con).backfill(SAMPLE)
+    assert stored_results(con) == expected_results(SAMPLE)
+    con.close()

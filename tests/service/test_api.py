@@ -144,7 +144,7 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from jsonl_gen import generate
 
-    generate(big, 300_000)  # takes seconds to store
+    generate(tmp_path / "big.jsonl", 300_000)  # takes seconds to store
     db = tmp_path / "t.duckdb"
     proc = subprocess.Popen(
         [
@@ -166,6 +166,7 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
     assert proc.stderr is not None
     while "watching" not in proc.stderr.readline():
         pass
+    os.replace(tmp_path / "big.jsonl", big)  # complete, and only now seen by the service
     deadline = time.monotonic() + 60
     while not _stored_something(db) and time.monotonic() < deadline:
         time.sleep(0.005)  # until a batch is stored: then stop it mid-ingest
