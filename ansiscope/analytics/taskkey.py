@@ -26,12 +26,17 @@ def clean_name(name: str) -> str:
 
 def split_path(path: str | None) -> tuple[str, str | None]:
     """``/x/main.yml:12`` → (``/x/main.yml``, ``/x/main.yml:12``)."""
-    if not path:
+    if not isinstance(path, str) or not path:  # None, or NaN from a pandas column
         return "", None
     head, sep, tail = path.rpartition(":")
     if sep and tail.isdigit():
         return head, path
     return path, None
+
+
+def _text(value: object) -> str:
+    """A string column's value; a missing one (``None``, pandas' NaN) is ``""``."""
+    return value if isinstance(value, str) else ""
 
 
 class TaskKeys:
@@ -45,7 +50,7 @@ class TaskKeys:
         self, playbook: str | None, play: str | None, role: str | None, path: str | None, name: str
     ) -> str:
         file, place = split_path(path)
-        named = (playbook or "", play or "", role or "", clean_name(name))
+        named = (_text(playbook), _text(play), _text(role), clean_name(_text(name)))
         placed = f"{playbook}\x1f{place}" if place else None
         key = self._by_name.get(named)
         if key is None and placed is not None:
@@ -68,4 +73,4 @@ def key_column(frame: pd.DataFrame, playbook: str | None) -> list[str]:
     order; sort the frame oldest run first so that renames resolve forwards."""
     keys = TaskKeys()
     rows = zip(frame["play"], frame["role"], frame["path"], frame["name"], strict=True)
-    return [keys.key(playbook, play, role, path, str(name)) for play, role, path, name in rows]
+    return [keys.key(playbook, play, role, path, name) for play, role, path, name in rows]

@@ -99,11 +99,17 @@ class HostStats:
         return {k: getattr(self, k) for k in RECAP_KEYS}
 
 
+INT_MAX = 2**63 - 1  # the store's BIGINT; a larger number in the input is no count
+
+
 def _as_int(value: Any) -> int:
+    """A recap count; anything that is not one (text, a float beyond range, a negative
+    or out-of-range number) counts 0."""
     try:
-        return int(value or 0)
-    except (TypeError, ValueError):
+        number = int(value or 0)
+    except (TypeError, ValueError, OverflowError):
         return 0
+    return number if 0 <= number <= INT_MAX else 0
 
 
 @dataclasses.dataclass(slots=True)

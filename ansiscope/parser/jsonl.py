@@ -59,8 +59,9 @@ def line_doc(data: Any) -> LineDoc | None:
     hosts = data.get("hosts")
     task = data.get("task")
     duration = task.get("duration") if isinstance(task, dict) else None
+    event = data.get("_event")
     return LineDoc(
-        event=data.get("_event"),
+        event=event if isinstance(event, str) else None,  # compiled code checks the type
         timestamp=data.get("_timestamp"),
         hosts={str(h): result_doc(r) for h, r in hosts.items()}
         if isinstance(hosts, dict)

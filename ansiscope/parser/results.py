@@ -8,10 +8,11 @@ from typing import Any, Final
 
 import msgspec
 
-from ansiscope.parser.events import HostResult, Status
+from ansiscope.parser.events import INT_MAX, HostResult, Status
 from ansiscope.parser.shapes import ResultDoc
 
 MAX_MSG = 1000
+MAX_SECONDS: Final = 1e9  # ~31 years: a longer duration is not one
 
 # ``ResultDoc`` read as one tuple: a compiled module reads a Struct's fields through
 # the generic attribute lookup (~20 ns each); ``astuple`` reads them all in C at once.
@@ -91,7 +92,9 @@ def parse_delta(value: Any) -> float | None:
     try:
         hours, minutes, rest = value.split(":")
         seconds = int(hours) * 3600 + int(minutes) * 60 + float(rest)
-    except ValueError:
+    except (ValueError, OverflowError):
+        seconds = None
+    if seconds is not None and not 0.0 <= seconds <= MAX_SECONDS:  # nan, inf, negative
         seconds = None
     if len(_DELTAS) > 4096:
         _DELTAS.clear()
@@ -175,8 +178,8 @@ def host_result(
         action if action.__class__ is str else None,
         items_total,
         items_failed,
-        attempts if attempts.__class__ is int and attempts > 0 else 1,
-        rc if rc.__class__ is int else None,
+        attempts if attempts.__class__ is int and 0 < attempts <= INT_MAX else 1,
+        rc if rc.__class__ is int and -INT_MAX <= rc <= INT_MAX else None,
         None if delta is None else parse_delta(delta),
         msg,
         _delegated_host(delegated) if delegated else None,

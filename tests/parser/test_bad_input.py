@@ -112,3 +112,59 @@ def test_oversized_line_is_skipped_and_reported(monkeypatch) -> None:
     assert "recap" in kinds
     (rejected,) = [e for e in events if e.kind == "rejected"]
     assert rejected.line == 1 and "longer than 1000 bytes" in rejected.reason
+
+
+def _line(event: object, hosts: object = None, **extra: object) -> bytes:
+    doc = {
+        "_event": event,
+        "_timestamp": "2026-01-01T00:00:02Z",
+        "task": {
+            "id": "aaaa-bbbb-cccc-dddd-000000000001",
+            "name": "odd",
+            "duration": {"start": "2026-01-01T00:00:01Z"},
+        },
+        **extra,
+    }
+    if hosts is not None:
+        doc["hosts"] = hosts
+    return json.dumps(doc).encode() + b"\n"
+
+
+def test_values_of_the_wrong_type_or_out_of_range(capsys, tmp_path: Path) -> None:
+    """Odd values (an ``_event`` that is a number, integers beyond 64 bits, a delta
+    of 1e400 seconds) are rejected or dropped one by one: the parser (compiled, which
+    checks types) does not crash, and the store, reports and gate take what is left."""
+    huge = 2**70
+    path = tmp_path / "odd.jsonl"
+    path.write_bytes(
+        _line(0)
+        + _line(["v2_runner_on_ok"])
+        + _line(
+            "v2_runner_on_ok",
+            {
+                "h1": {"rc": huge, "attempts": huge, "delta": "0:00:1e400", "changed": True},
+                "h2": {"rc": -3, "attempts": 2, "delta": "-1:00:00"},
+            },
+        )
+        + _line("v2_playbook_on_stats", stats={"h1": {"ok": huge, "changed": 1}, "h2": {"ok": 1}})
+    )
+    events = jsonl.parse_string(path.read_bytes(), str(path))
+    assert [(e.line, e.reason) for e in events if e.kind == "rejected"] == [
+        (1, "JSON without an '_event' key"),
+        (2, "JSON without an '_event' key"),
+    ]
+    results = {e.host: e for e in events if e.kind == "host_result"}
+    assert (results["h1"].rc, results["h1"].attempts, results["h1"].delta_s) == (None, 1, None)
+    assert (results["h2"].rc, results["h2"].attempts, results["h2"].delta_s) == (-3, 2, None)
+    (recap,) = [e for e in events if e.kind == "recap"]
+    assert recap.stats["h1"].ok == 0 and recap.stats["h1"].changed == 1
+
+    db = str(tmp_path / "s.duckdb")
+    assert run_cli(capsys, "ingest", str(path), "--db", db).code == 0
+    listed = run_cli(capsys, "runs", "--db", db, "--format", "json")
+    (run,) = json.loads(listed.out)
+    assert run["results_total"] == 2 and run["stats"]["h1"]["ok"] == 0
+    for fmt in ("html", "markdown", "json", "junit"):
+        shown = run_cli(capsys, "report", run["run_id"], "--db", db, "--format", fmt)
+        assert shown.code == 0 and "Traceback" not in shown.err, shown.err
+    assert run_cli(capsys, "gate", "--db", db, "--run", "latest").code in (0, 1)
