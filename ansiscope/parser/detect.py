@@ -12,6 +12,7 @@ TEXT_MARKERS = re.compile(
     re.MULTILINE,
 )
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not in text (ESC is: colours)
 
 
 class Unknown(Exception):
@@ -26,7 +27,8 @@ def sniff(head: bytes) -> LogFormat:
     body = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not body:
         raise Unknown("empty input")
-    if b"\x00" in head[:4096]:
+    start = head[:4096]
+    if b"\x00" in start or len(CONTROL.findall(start)) > len(start) // 100:
         raise Unknown("binary data, not an Ansible log")
     if body.startswith(b"{"):
         return _sniff_json(body)

@@ -56,6 +56,22 @@ def test_unknown(data: bytes) -> None:
         sniff(data)
 
 
+def test_binary_without_nul_bytes_is_called_binary(capsys: pytest.CaptureFixture[str]) -> None:
+    """Random bytes (a short first line, no NUL in it: what standard input sniffs) are
+    binary, not "an unknown format"; coloured text is not binary."""
+    import random
+
+    from tests.clirun import run_cli
+
+    rng = random.Random(7)
+    junk = bytes(rng.randrange(1, 256) for _ in range(3000))
+    with pytest.raises(Unknown, match="binary data"):
+        sniff(junk)
+    result = run_cli(capsys, "summary", "-", stdin=junk)
+    assert result.code == 2 and "binary data, not an Ansible log" in result.err
+    assert sniff((SAMPLES / "text/ping-color-2.19.txt").read_bytes()) is LogFormat.TEXT
+
+
 def test_runner_events_as_json_lines_equal_the_folder(tmp_path: Path) -> None:
     folder = SAMPLES / "runner/site-2.19"
     stream = b"".join(
