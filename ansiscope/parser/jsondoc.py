@@ -23,6 +23,10 @@ from ansiscope.parser.results import host_result, parse_time, result_doc, text_o
 PLAY = "plays.item.play"
 TASK = "plays.item.tasks.item"
 STATS = "stats"
+TARGET_DEPTH = 4  # path components of the deepest of them
+MAX_DEPTH = 512  # Ansible's output never nests this far; deeper values are dropped
+OPENS = ("start_map", "start_array")
+CLOSES = ("end_map", "end_array")
 
 
 class _CountingReader:
@@ -52,20 +56,8 @@ class JsonDocParser:
         """Yield events while the document streams in; a broken document is rejected
         at the byte where it broke, after everything before it."""
         reader = _CountingReader(stream)
-        targets = {PLAY: self._play, TASK: self._task, STATS: self._stats}
-        builder: Any = None
-        target = ""
         try:
-            for prefix, event, value in ijson.parse(reader, use_float=True):
-                if builder is not None:
-                    builder.event(event, value)
-                    if prefix == target and event == "end_map":
-                        targets[target](builder.value, reader.consumed)
-                        builder = None
-                        yield from self.emit.drain()
-                elif event == "start_map" and prefix in targets:
-                    builder, target = ijson.ObjectBuilder(), prefix
-                    builder.event(event, value)
+            yield from self._walk(reader)
         except ijson.JSONError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed"
             if "premature EOF" in reason:
@@ -76,6 +68,48 @@ class JsonDocParser:
         except (UnicodeDecodeError, ValueError) as exc:
             self.emit.reject(reader.consumed, None, f"malformed JSON document: {exc}", b"")
         yield from self.emit.finish(reader.consumed)
+
+    def _walk(self, reader: _CountingReader) -> Iterator[Event]:
+        """Build the plays, task entries and stats one at a time from the tokens.
+
+        The path to the current value is kept here, not by ``ijson.parse``: its prefix
+        strings grow with the depth, so a hostile 200k-deep document took memory by the
+        square of it. Values nested deeper than ``MAX_DEPTH`` are dropped (``null``)."""
+        targets = {PLAY: self._play, TASK: self._task, STATS: self._stats}
+        path: list[str] = []  # map key or "item" per open container
+        builder: Any = None
+        built_at = -1  # len(path) where the object being built opened
+        skipping = 0  # depth inside a dropped subtree
+        for event, value in ijson.basic_parse(reader, use_float=True):
+            if skipping:
+                if event in OPENS:
+                    skipping += 1
+                elif event in CLOSES:
+                    skipping -= 1
+                continue
+            if event == "map_key":
+                path[-1] = value
+            elif event in OPENS:
+                if len(path) >= MAX_DEPTH:
+                    skipping = 1
+                    self.emit.reject(
+                        reader.consumed, None, f"value nested over {MAX_DEPTH} levels dropped", b""
+                    )
+                    if builder is not None:
+                        builder.event("null", None)
+                    continue
+                if builder is None and event == "start_map" and len(path) <= TARGET_DEPTH:
+                    if ".".join(path) in targets:
+                        builder, built_at = ijson.ObjectBuilder(), len(path)
+                path.append("" if event == "start_map" else "item")
+            elif event in CLOSES:
+                path.pop()
+            if builder is not None:
+                builder.event(event, value)
+                if event == "end_map" and len(path) == built_at:
+                    targets[".".join(path)](builder.value, reader.consumed)
+                    builder = None
+                    yield from self.emit.drain()
 
     def _play(self, play: dict[str, Any], offset: int) -> None:
         play_id = str(play.get("id", ""))

@@ -126,7 +126,7 @@ class JsonlParser(LineParser):
             if self._pretty is None:
                 try:
                     doc = decode(line)
-                except (msgspec.DecodeError, UnicodeDecodeError):  # the full path decides
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # full path
                     pass
                 else:
                     status = RESULT_EVENTS.get(doc.event)  # type: ignore[arg-type]
@@ -169,6 +169,9 @@ class JsonlParser(LineParser):
                 doc = line_doc(msgspec.json.decode(raw))
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # bad UTF-8 in a key
             self._not_json(raw, offset, line_no, exc)
+            return
+        except RecursionError:
+            self.reject(offset, line_no, "JSON nested too deeply", raw)
             return
         if doc is None or doc.event.__class__ is not str:
             self.reject(offset, line_no, "JSON without an '_event' key", raw)

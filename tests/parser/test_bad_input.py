@@ -11,7 +11,7 @@ import pytest
 from ansiscope.parser import jsondoc, jsonl, open_input
 from ansiscope.parser.events import RunStatus
 from tests.clirun import run_cli
-from tests.conftest import runs_of
+from tests.conftest import SAMPLES, runs_of
 
 ASSETS = Path(__file__).parent / "assets"
 
@@ -168,3 +168,32 @@ def test_values_of_the_wrong_type_or_out_of_range(capsys, tmp_path: Path) -> Non
         shown = run_cli(capsys, "report", run["run_id"], "--db", db, "--format", fmt)
         assert shown.code == 0 and "Traceback" not in shown.err, shown.err
     assert run_cli(capsys, "gate", "--db", db, "--run", "latest").code in (0, 1)
+
+
+def test_deeply_nested_json_is_dropped_not_fatal(tmp_path: Path) -> None:
+    """A value nested 100k levels deep (hostile or broken input): the jsonl line is
+    rejected and the next one kept; in a json document only the deep value is dropped
+    (streamed with bounded memory, where the path prefixes once grew with the square
+    of the depth) and every result around it is kept."""
+    deep = "[" * 100_000 + "]" * 100_000
+    ok = _line("v2_runner_on_ok", {"h2": {"changed": False}})
+    bad = ok.replace(b'"changed": false', b'"changed": false, "x": ' + deep.encode())
+    events = jsonl.parse_string(bad + ok, "deep.jsonl")
+    assert [(e.line, e.reason) for e in events if e.kind == "rejected"] == [
+        (1, "JSON nested too deeply")
+    ]
+    assert [e.host for e in events if e.kind == "host_result"] == ["h2"]
+
+    sample = json.loads((SAMPLES / "json/site-2.19.json").read_bytes())
+    entry = sample["plays"][0]["tasks"][0]
+    host = next(iter(entry["hosts"]))
+    entry["hosts"][host]["stdout"] = "DEEP"
+    doc = json.dumps(sample).replace('"DEEP"', deep).encode()
+    events = jsondoc.parse_string(doc, "deep.json")
+    (rejected,) = [e for e in events if e.kind == "rejected"]
+    assert "nested over 512 levels dropped" in rejected.reason
+    results = [e for e in events if e.kind == "host_result"]
+    assert len(results) == len(
+        [e for e in jsondoc.parse_string(json.dumps(sample), "x") if e.kind == "host_result"]
+    )
+    assert any(r.host == host for r in results)
