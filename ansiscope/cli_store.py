@@ -142,7 +142,14 @@ def _inputs(paths: tuple[str, ...], problems: list[str]) -> list[Path]:
         if not path.exists():
             problems.append(str(ParseError(raw, "no such file or folder")))
             continue
-        inputs.extend(discover([path]))
+        if not (path.is_file() or path.is_dir()):
+            reason = "not a file or folder (a pipe is read with -: ... | ansiscope ingest -)"
+            problems.append(str(ParseError(raw, reason)))
+            continue
+        found = list(discover([path]))
+        if not found:
+            problems.append(str(ParseError(raw, "no files in this folder")))
+        inputs.extend(found)
     return inputs
 
 

@@ -40,18 +40,32 @@ from ansiscope.parser.events import Event, LogFormat
 SKIP_SUFFIXES = (".duckdb", ".wal", ".tmp", ".swp", ".gz", ".zip", ".db", ".parquet")
 
 
-def discover(roots: Iterable[Path]) -> Iterator[Path]:
-    """Inputs under ``roots``: files (recursively) and ansible-runner artifact folders."""
+def discover(roots: Iterable[Path], _seen: set[tuple[int, int]] | None = None) -> Iterator[Path]:
+    """Inputs under ``roots``: files (recursively) and ansible-runner artifact folders.
+
+    Symlinked folders are followed once each (a link back up the tree is no loop)."""
+    seen = set() if _seen is None else _seen
     for root in roots:
         if root.is_dir():
+            try:
+                st = root.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) in seen:
+                continue
+            seen.add((st.st_dev, st.st_ino))
             if runner.is_runner_dir(root):
                 yield root
                 continue
-            for child in sorted(root.iterdir()):
+            try:
+                children = sorted(root.iterdir())
+            except OSError:  # unreadable, or gone since it was listed
+                continue
+            for child in children:
                 if child.name.startswith("."):
                     continue
                 if child.is_dir():
-                    yield from discover([child])
+                    yield from discover([child], seen)
                 elif child.is_file() and not child.name.endswith(SKIP_SUFFIXES):
                     yield child
         elif root.is_file():

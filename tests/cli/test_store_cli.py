@@ -61,6 +61,24 @@ def test_ingest_exit_codes_and_messages(capsys: pytest.CaptureFixture[str], tmp_
     assert bad_label.code == 2 and "expected KEY=VALUE" in bad_label.err
 
 
+def test_ingest_odd_paths(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A device or an empty folder says why nothing was read; a symlink back up the
+    tree is followed once, not until the kernel gives up (which stored nothing twice,
+    but read every file again 40 levels deep)."""
+    db = str(tmp_path / "s.duckdb")
+    device = run_cli(capsys, "ingest", "/dev/null", "--db", db, "-q")
+    assert device.code == 2 and "/dev/null: not a file or folder" in device.err
+    (tmp_path / "empty").mkdir()
+    empty = run_cli(capsys, "ingest", str(tmp_path / "empty"), "--db", db, "-q")
+    assert empty.code == 2 and "empty: no files in this folder" in empty.err
+    logs = tmp_path / "logs"
+    (logs / "sub").mkdir(parents=True)
+    (logs / "sub" / "up").symlink_to("..")
+    (logs / "run.jsonl").write_bytes((SAMPLES / "jsonl/site-2.19.jsonl").read_bytes())
+    looped = run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    assert looped.code == 0 and "1 runs, 260 host results stored; 0 lines" in looped.out
+
+
 def test_ingest_from_stdin(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     db = str(tmp_path / "s.duckdb")
     data = (SAMPLES / "jsonl/two-runs-2.19.jsonl").read_bytes()
