@@ -21,7 +21,7 @@ from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester, discover
 from ansiscope.ingest.labels import run_labels
-from ansiscope.ingest.queries import list_runs
+from ansiscope.ingest.queries import MAX_RUNS, list_runs
 from ansiscope.ingest.schema import connect, default_db, tune_for_ingest
 from ansiscope.ingest.stdin import ingest_stdin
 from ansiscope.ingest.watch import Watcher
@@ -212,7 +212,7 @@ def watch(
 @click.option("--playbook", help="Only this playbook (path, file name or stem).")
 @click.option("--status", type=click.Choice([s.value for s in RunStatus]))
 @click.option("--since", metavar="WHEN", help="Only runs started since: 2026-11-01, 7d, 12h.")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, MAX_RUNS))
 @click.option("--format", "out_fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option("--server", metavar="URL", help="Ask a running 'ansiscope serve' instead.")
 def runs(

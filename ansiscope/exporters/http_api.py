@@ -27,6 +27,16 @@ def one(query: dict[str, list[str]], key: str) -> str | None:
     return values[0] if values else None
 
 
+def count(query: dict[str, list[str]], key: str, default: int, maximum: int) -> int:
+    """A whole number from 1 to ``maximum`` (``default`` when absent); else a 400."""
+    text = one(query, key)
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= maximum:
+        raise BadRequest(f"{key}={text!r}: expected a whole number from 1 to {maximum}")
+    return int(text)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -116,6 +126,13 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._error(404, str(exc))
         except (AnsiscopeError, BadRequest) as exc:
             self._error(400, str(exc))
+        except Exception as exc:  # a bug: say so (and log it) rather than drop the connection
+            self._internal_error(exc)
+
+    def _internal_error(self, exc: Exception) -> None:
+        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        self.service._log(f"error: {self.command} {self.path}: {reason}")
+        self._error(500, f"internal error ({reason})")
 
     def do_POST(self) -> None:
         url = urlparse(self.path)
@@ -139,3 +156,5 @@ class ApiHandler(BaseHTTPRequestHandler):
             self._json(201, self.service.upload(data, name))
         except BadRequest as exc:
             self._error(400, str(exc))
+        except Exception as exc:
+            self._internal_error(exc)

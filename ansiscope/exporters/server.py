@@ -29,7 +29,7 @@ from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
-from ansiscope.exporters.http_api import ApiHandler, BadRequest, one
+from ansiscope.exporters.http_api import ApiHandler, BadRequest, count, one
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.notify import Notifier
 from ansiscope.exporters.report import load_stored, render
@@ -37,7 +37,7 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.exporters.webconfig import Check
 from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.queries import list_runs, resolve_run
+from ansiscope.ingest.queries import MAX_RUNS, list_runs, resolve_run
 from ansiscope.ingest.records import Written
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
@@ -358,7 +358,7 @@ class Service:
                 playbook=one(query, "playbook"),
                 status=one(query, "status"),
                 since=retention.parse_since(one(query, "since")),
-                limit=int(one(query, "limit") or 50),
+                limit=count(query, "limit", 50, MAX_RUNS),
             )
         finally:
             con.close()

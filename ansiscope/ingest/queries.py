@@ -76,6 +76,9 @@ def playbook_filter(name: str | None) -> tuple[str, list[Any]]:
     )
 
 
+MAX_RUNS = 1_000_000  # the most runs one listing returns
+
+
 def list_runs(
     con: duckdb.DuckDBPyConnection,
     *,

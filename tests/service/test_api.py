@@ -45,6 +45,25 @@ def test_health_metrics_runs(service: tuple[Service, str, Path]) -> None:
     assert fetch(f"{url}/nope")[0] == 404
 
 
+def test_bad_query_values_get_a_400_and_a_bug_a_500(
+    service: tuple[Service, str, Path], monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    svc, url, _ = service
+    for bad in ("abc", "-1", "0", "99999999999999999999"):
+        status, body, _ = fetch(f"{url}/api/runs?limit={bad}")
+        assert status == 400 and "expected a whole number from 1 to" in json.loads(body)["error"]
+    assert fetch(f"{url}/api/runs?limit=2")[0] == 200
+
+    def broken(query: object) -> None:
+        raise KeyError("no such column")
+
+    monkeypatch.setattr(svc, "runs", broken)  # a bug: answered, logged, connection kept
+    status, body, _ = fetch(f"{url}/api/runs")
+    assert status == 500 and json.loads(body)["error"].startswith("internal error (KeyError")
+    assert "error: GET /api/runs: KeyError" in capsys.readouterr().out
+    assert fetch(f"{url}/healthz")[0] == 200
+
+
 def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) -> None:
     _, url, _ = service
     logs = tmp_path / "hist"
