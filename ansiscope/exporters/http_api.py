@@ -37,6 +37,16 @@ def count(query: dict[str, list[str]], key: str, default: int, maximum: int) -> 
     return int(text)
 
 
+def choice(query: dict[str, list[str]], key: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when absent); else a 400 naming them."""
+    text = one(query, key)
+    if text is None:
+        return choices[0]
+    if text not in choices:
+        raise BadRequest(f"{key}={text!r}: expected one of {', '.join(choices)}")
+    return text
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -108,17 +118,14 @@ class ApiHandler(BaseHTTPRequestHandler):
             elif url.path.startswith("/api/runs/"):
                 self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
             elif url.path == "/api/report":
-                fmt = one(query, "format") or "json"
-                if fmt not in ("html", "markdown", "json", "junit"):
-                    raise BadRequest(f"unknown report format {fmt!r}")
+                fmt = choice(query, "format", ("json", "html", "markdown", "junit"))
                 report, content_type = self.service.report(one(query, "run") or "latest", fmt)
                 self._send(200, report, content_type)
             elif url.path == "/api/gate":
                 ref = one(query, "run") or "latest"
-                fail_on = one(query, "fail_on") or "regression"
-                verdict, report, content_type = self.service.gate(
-                    ref, fail_on, one(query, "format") or "json"
-                )
+                fail_on = choice(query, "fail_on", ("regression", "suspect", "never"))
+                fmt = choice(query, "format", ("json", "markdown", "junit"))
+                verdict, report, content_type = self.service.gate(ref, fail_on, fmt)
                 self._send(200, report, content_type, {"X-Ansiscope-Verdict": verdict})
             else:
                 self._error(404, f"no such endpoint: {url.path}")
@@ -133,6 +140,10 @@ class ApiHandler(BaseHTTPRequestHandler):
         reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
         self.service._log(f"error: {self.command} {self.path}: {reason}")
         self._error(500, f"internal error ({reason})")
+
+    def do_HEAD(self) -> None:
+        """As GET, without the body (load balancers' health checks)."""
+        self.do_GET()
 
     def do_POST(self) -> None:
         url = urlparse(self.path)

@@ -53,6 +53,16 @@ def test_bad_query_values_get_a_400_and_a_bug_a_500(
         status, body, _ = fetch(f"{url}/api/runs?limit={bad}")
         assert status == 400 and "expected a whole number from 1 to" in json.loads(body)["error"]
     assert fetch(f"{url}/api/runs?limit=2")[0] == 200
+    for query, message in (
+        ("fail_on=bogus", "expected one of regression, suspect, never"),
+        ("format=pdf", "expected one of json, markdown, junit"),
+    ):
+        status, body, _ = fetch(f"{url}/api/gate?{query}")
+        assert status == 400 and message in json.loads(body)["error"]
+    import urllib.request
+
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/metrics", method="HEAD")) as r:
+        assert r.status == 200 and int(r.headers["Content-Length"]) > 0 and r.read() == b""
 
     def broken(query: object) -> None:
         raise KeyError("no such column")
@@ -253,7 +263,7 @@ def test_runs_and_report_through_the_server(service: tuple[Service, str, Path]) 
     )
     assert report.returncode == 0 and "### Failures" in report.stdout
     status, body, _ = fetch(f"{url}/api/report?run=latest&format=pdf")
-    assert status == 400 and b"unknown report format" in body
+    assert status == 400 and b"format='pdf': expected one of json, html" in body
     down = subprocess.run(
         [sys.executable, "-m", "ansiscope", "runs", "--server", "http://127.0.0.1:9"],
         capture_output=True,
