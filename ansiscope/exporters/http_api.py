@@ -138,7 +138,7 @@ class ApiHandler(BaseHTTPRequestHandler):
 
     def _internal_error(self, exc: Exception) -> None:
         reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-        self.service._log(f"error: {self.command} {self.path}: {reason}")
+        self.service.log(f"error: {self.command} {self.path}: {reason}")
         self._error(500, f"internal error ({reason})")
 
     def do_HEAD(self) -> None:

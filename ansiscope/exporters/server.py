@@ -105,7 +105,7 @@ class Service:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         return self.con.cursor()
 
-    def _log(self, message: str) -> None:
+    def log(self, message: str) -> None:
         print(message, flush=True)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -173,7 +173,7 @@ class Service:
             try:
                 self.publish_snapshot()
             except (OSError, duckdb.Error) as exc:
-                self._log(f"warning: dashboard snapshot failed: {exc}")
+                self.log(f"warning: dashboard snapshot failed: {exc}")
 
     def _spawn(self, target: Any) -> None:
         thread = threading.Thread(target=target, daemon=True)
@@ -187,7 +187,7 @@ class Service:
             self.watcher.run(self.lock, self._after_step)
         except Exception as exc:
             self.state.up = False
-            self._log(f"error: the watcher stopped: {exc}")
+            self.log(f"error: the watcher stopped: {exc}")
 
     def _after_step(self, written: Written) -> None:
         if written.events:
@@ -227,7 +227,7 @@ class Service:
                 try:
                     self.exposition(accept)
                 except (duckdb.Error, AnsiscopeError) as exc:
-                    self._log(f"warning: collecting metrics failed: {exc}")
+                    self.log(f"warning: collecting metrics failed: {exc}")
 
     def _run_ended(self, run_ids: list[str]) -> None:
         for run_id in run_ids:
@@ -246,12 +246,12 @@ class Service:
                 tree = run_tree(con, run_id)
                 result = gate(con, run_id)
             except (duckdb.Error, AnsiscopeError) as exc:
-                self._log(f"warning: cannot notify about run {run_id}: {exc}")
+                self.log(f"warning: cannot notify about run {run_id}: {exc}")
                 continue
             finally:
                 con.close()
             for line in self.notifier.notify(tree, result):
-                self._log(line)
+                self.log(line)
 
     def _analyse(self) -> None:
         """Refresh the per-playbook regression and flaky-task counts every minute."""
@@ -260,7 +260,7 @@ class Service:
             try:
                 self.findings.refresh(con)
             except (duckdb.Error, AnsiscopeError) as exc:
-                self._log(f"warning: analysis for /metrics failed: {exc}")
+                self.log(f"warning: analysis for /metrics failed: {exc}")
             finally:
                 con.close()
             self.stop.wait(ANALYSIS_EVERY_S)
@@ -273,7 +273,7 @@ class Service:
             with self.lock:
                 deleted = retention.delete_before(self.con, cutoff)
             if deleted:
-                self._log(f"retention: {deleted} runs older than {self.retention_age} deleted")
+                self.log(f"retention: {deleted} runs older than {self.retention_age} deleted")
 
     def shutdown(self) -> None:
         """Finish the current batch, stop answering, close the store."""
