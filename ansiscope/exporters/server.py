@@ -79,7 +79,7 @@ class Service:
         self.lock = threading.Lock()
         self.ingester = Ingester(con, labels, on_run_end=self._run_ended if notifier else None)
         self.state = ServiceState()
-        self.watcher = Watcher(self.ingester, watch, poll=poll, report=self._log) if watch else None
+        self.watcher = Watcher(self.ingester, watch, poll=poll, report=self.log) if watch else None
         self.auth = auth
         self.max_upload = max_upload
         self.retention_age = retention_age
