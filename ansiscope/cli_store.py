@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +53,21 @@ def ingest(
     """Store Ansible logs: files, folders (recursively), runner artifacts, - for stdin.
 
     Re-ingesting changes nothing; a file that grew is continued where it stopped.
-    Exit status: 0 stored (or already stored), 2 nothing could be read.
+    Ctrl-C stores what was read; the same command then goes on from there.
+    Exit status: 0 stored (or already stored), 2 nothing could be read, 130 interrupted.
     """
+    with _stop_on_signals() as stop:
+        _ingest(paths, db, fmt, labels, quiet, stop)
+
+
+def _ingest(
+    paths: tuple[str, ...],
+    db: str,
+    fmt: str | None,
+    labels: tuple[str, ...],
+    quiet: bool,
+    stop: threading.Event,
+) -> None:
     err = Console(stderr=True, highlight=False)
     con = connect(db)
     tune_for_ingest(con)
@@ -61,7 +77,7 @@ def ingest(
     unchanged = not_logs = 0
     started = time.perf_counter()
     if paths == ("-",):
-        ingest_stdin(ingester, sys.stdin.buffer, forced)
+        ingest_stdin(ingester, sys.stdin.buffer, forced, stop)
         inputs: list[Path] = []
     else:
         inputs = _inputs(paths, problems)
@@ -97,8 +113,10 @@ def ingest(
         for n, (path, size) in enumerate(zip(inputs, sizes, strict=True), 1):
             # within a file as it is read (runner folders count no bytes)
             ingester.on_progress = lambda record, size=size: show(min(record.offset, size))
+            if stop.is_set():
+                break
             try:
-                if not ingester.backfill(path, forced):
+                if not ingester.backfill(path, forced, stop):
                     unchanged += 1
             except ParseError as exc:
                 if path in named:
@@ -123,8 +141,34 @@ def ingest(
         f"{f'; {not_logs} files in folders are not Ansible logs' if not_logs else ''}"
         f" ({time.perf_counter() - started:.1f}s)"
     )
+    if stop.is_set():
+        click.echo(
+            "interrupted: what was read is stored; the same command goes on from there", err=True
+        )
+        sys.exit(130)
     if t.events == 0 and unchanged == 0 and t.skipped_duplicate == 0:
         sys.exit(2)
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """Ctrl-C or SIGTERM while inside: the event is set (finish the chunk being read,
+    store it, stop); a second Ctrl-C interrupts at once. The old handlers come back."""
+    stop = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield stop  # signals reach the main thread only
+        return
+
+    def _stop(signum: int, _frame: Any) -> None:
+        stop.set()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    old = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
 
 
 def _size(path: Path) -> int:

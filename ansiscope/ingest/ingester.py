@@ -214,14 +214,18 @@ class Ingester:
             if not more or (stop is not None and stop.is_set()):
                 return total
 
-    def backfill(self, path: Path, fmt: LogFormat | None = None) -> bool:
+    def backfill(
+        self, path: Path, fmt: LogFormat | None = None, stop: threading.Event | None = None
+    ) -> bool:
         """Store a whole input as it is now (``ansiscope ingest``): its end is the end of
-        its runs. ``False`` when it was stored whole already."""
+        its runs. ``False`` when it was stored whole already. ``stop`` (Ctrl-C) ends it
+        with what was read stored; the next backfill of ``path`` goes on from there."""
         feed = self.track(path, fmt, final=True)
         if feed is None:
             return False
-        self.pump(feed, final=True)
-        self.finalize(feed)
+        self.pump(feed, final=True, stop=stop)
+        if stop is None or not stop.is_set():
+            self.finalize(feed)
         return True
 
     def commit(self, record: FileRecord, events: list[Event]) -> Written:

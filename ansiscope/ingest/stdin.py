@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import BinaryIO
 
@@ -15,8 +16,14 @@ FLUSH_EVENTS = 50_000
 FLUSH_SECONDS = 0.5  # a live pipe's events become visible this quickly
 
 
-def ingest_stdin(ingester: Ingester, stream: BinaryIO, fmt: LogFormat | None) -> None:
-    """Parse standard input and store its runs as they arrive."""
+def ingest_stdin(
+    ingester: Ingester,
+    stream: BinaryIO,
+    fmt: LogFormat | None,
+    stop: threading.Event | None = None,
+) -> None:
+    """Parse standard input and store its runs as they arrive (until its end, or
+    ``stop``: then what was read is stored)."""
     del stream  # open_input reads sys.stdin itself (it sniffs line by line)
     source = open_input("-", fmt)
     record = FileRecord(
@@ -35,5 +42,7 @@ def ingest_stdin(ingester: Ingester, stream: BinaryIO, fmt: LogFormat | None) ->
         if len(batch) >= FLUSH_EVENTS or time.monotonic() - last >= FLUSH_SECONDS:
             ingester.commit(record, batch)
             batch, last = [], time.monotonic()
+        if stop is not None and stop.is_set():
+            break
     record.state = "done"
     ingester.commit(record, batch)
