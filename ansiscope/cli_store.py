@@ -112,9 +112,9 @@ def _ingest(
 
         for n, (path, size) in enumerate(zip(inputs, sizes, strict=True), 1):
             # within a file as it is read (runner folders count no bytes)
-            ingester.on_progress = lambda record, size=size: show(min(record.offset, size))
             if stop.is_set():
                 break
+            ingester.on_progress = lambda record, size=size: show(min(record.offset, size))
             try:
                 if not ingester.backfill(path, forced, stop):
                     unchanged += 1
