@@ -53,7 +53,7 @@ def ingest(
     """Store Ansible logs: files, folders (recursively), runner artifacts, - for stdin.
 
     Re-ingesting changes nothing; a file that grew is continued where it stopped.
-    Ctrl-C stores what was read; the same command then goes on from there.
+    Ctrl-C stores what was read; the same command then goes on from there (files).
     Exit status: 0 stored (or already stored), 2 nothing could be read, 130 interrupted.
     """
     with _stop_on_signals() as stop:
@@ -142,9 +142,8 @@ def _ingest(
         f" ({time.perf_counter() - started:.1f}s)"
     )
     if stop.is_set():
-        click.echo(
-            "interrupted: what was read is stored; the same command goes on from there", err=True
-        )
+        resume = "" if paths == ("-",) else "; the same command goes on from there"
+        click.echo(f"interrupted: what was read is stored{resume}", err=True)
         sys.exit(130)
     if t.events == 0 and unchanged == 0 and t.skipped_duplicate == 0:
         sys.exit(2)
