@@ -30,6 +30,14 @@ from ansiscope.parser.events import (
 )
 
 FAILED = (Status.FAILED, Status.UNREACHABLE)
+INCLUDE_ACTIONS = {"include_tasks", "include_role", "include"}
+RECAP_KEY_OF = {
+    Status.FAILED: "failures",
+    Status.SKIPPED: "skipped",
+    Status.UNREACHABLE: "unreachable",
+    Status.RESCUED: "rescued",
+    Status.IGNORED: "ignored",
+}
 
 
 @dataclass
@@ -170,23 +178,24 @@ class RunTree:
         return "recap" if self.recap is not None else "results"
 
     def counted_stats(self) -> dict[str, HostStats]:
-        """Recap-style counts computed from the results (Ansible's rules)."""
+        """Recap-style counts computed from the results (Ansible's rules: an ignored
+        failure is ok too; a skipped ``meta`` task is not counted; an include looped
+        over items counts one ok per item)."""
         counts: dict[str, Counter[str]] = {}
-        for r in self.results():
-            c = counts.setdefault(r.host, Counter())
-            if r.status in (Status.OK, Status.CHANGED, Status.IGNORED):
-                c["ok"] += 1
-            if r.status is Status.CHANGED or (r.status is Status.IGNORED and r.changed):
-                c["changed"] += 1
-            key = {
-                Status.FAILED: "failures",
-                Status.SKIPPED: "skipped",
-                Status.UNREACHABLE: "unreachable",
-                Status.RESCUED: "rescued",
-                Status.IGNORED: "ignored",
-            }.get(r.status)
-            if key:
-                c[key] += 1
+        for _, task in self.tasks():
+            meta = _action_name(task.action) == "meta"
+            include = bool(task.includes) or _action_name(task.action) in INCLUDE_ACTIONS
+            for r in task.results:
+                if meta and r.status is Status.SKIPPED:
+                    continue
+                c = counts.setdefault(r.host, Counter())
+                if r.status in (Status.OK, Status.CHANGED, Status.IGNORED):
+                    c["ok"] += r.items_total if include and r.items_total else 1
+                if r.status is Status.CHANGED or (r.status is Status.IGNORED and r.changed):
+                    c["changed"] += 1
+                key = RECAP_KEY_OF.get(r.status)
+                if key:
+                    c[key] += 1
         return {h: HostStats(**{k: c[k] for k in RECAP_KEYS}) for h, c in counts.items()}
 
     def status_counts(self) -> dict[str, int]:
@@ -332,6 +341,11 @@ class RunAssembler:
         node = ResultNode.from_event(event)
         task.results.append(node)
         run.by_seq[event.seq] = node
+
+
+def _action_name(action: str | None) -> str | None:
+    """``ansible.builtin.meta`` -> ``meta``."""
+    return None if action is None else action.rpartition(".")[2]
 
 
 def assemble(events: Iterable[Event]) -> tuple[list[RunTree], list[Rejected]]:

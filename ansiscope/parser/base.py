@@ -42,6 +42,7 @@ from ansiscope.parser.lines import MAX_LINE, iter_line_batches
 FAILED: Final = Status.FAILED
 IGNORED: Final = Status.IGNORED
 RESCUED: Final = Status.RESCUED
+UNREACHABLE: Final = Status.UNREACHABLE
 
 BATCH = 256  # lines per parser call when reading a file
 SNIPPET = 120  # bytes of a rejected line kept for the quarantine
@@ -166,6 +167,7 @@ class _Run:
         self.play_batches: Counter[str] = Counter()
         self.tasks_seen: set[tuple[str, int, str]] = set()
         self.failures: list[_Failure] = []
+        self.unreachable: list[_Failure] = []
         self.awaiting_next: dict[str, _Failure] = {}
         self.task_results: dict[str, int] = {}  # a plain dict: updated once per result
         self.task_failures: Counter[str] = Counter()
@@ -178,7 +180,9 @@ class Emitter:
     Ansible's json/jsonl/text outputs do not say whether a failure was ignored or
     rescued (only the recap counts them). Failures are emitted as ``failed`` at
     once; when the recap arrives, ``StatusAmended`` events re-read the non-fatal
-    ones as ``ignored`` / ``rescued`` so the results agree with Ansible's counts.
+    ones as ``ignored`` / ``rescued`` (and unreachable results the recap does not
+    count as such, under ``ignore_unreachable``, as ``ignored``) so the results agree
+    with Ansible's counts.
     """
 
     def __init__(self, source: str, fmt: LogFormat) -> None:
@@ -344,6 +348,8 @@ class Emitter:
             run.task_failures[task_id] += 1
         elif status is IGNORED or status is RESCUED:
             run.explicit[(host, status)] += 1
+        elif status is UNREACHABLE:
+            run.unreachable.append(_Failure(seq, task_id, host))
         when = event.ended_at or event.started_at  # touch(), inlined: once per host result
         if when is not None and (run.last_time is None or when > run.last_time):
             run.last_time = when
@@ -416,15 +422,27 @@ class Emitter:
     # -- failures vs recap ------------------------------------------------------
     def _reconcile(self, offset: int, stats: dict[str, HostStats]) -> None:
         run = self._require_run()
-        by_host: dict[str, list[_Failure]] = {}
+        failed: dict[str, list[_Failure]] = {}
+        unreachable: dict[str, list[_Failure]] = {}
         for failure in run.failures:
-            by_host.setdefault(failure.host, []).append(failure)
-        for host, failures in by_host.items():
+            failed.setdefault(failure.host, []).append(failure)
+        for failure in run.unreachable:
+            unreachable.setdefault(failure.host, []).append(failure)
+        for host in [*failed, *(h for h in unreachable if h not in failed)]:
             recap = stats.get(host)
-            if recap is None or len(failures) <= recap.failures:
+            if recap is None:
+                continue
+            ignored = max(0, recap.ignored - run.explicit[(host, Status.IGNORED)])
+            # ignore_unreachable: the recap counts those as ignored, not unreachable;
+            # a host's last unreachable result is the one that ended its play
+            down = unreachable.get(host, [])
+            for failure in down[: min(max(0, len(down) - recap.unreachable), ignored)]:
+                ignored -= 1
+                self._amend(offset, failure, Status.IGNORED)
+            failures = failed.get(host, [])
+            if len(failures) <= recap.failures:
                 continue
             nonfatal = failures[: len(failures) - recap.failures]
-            ignored = max(0, recap.ignored - run.explicit[(host, Status.IGNORED)])
             rescued = max(0, recap.rescued - run.explicit[(host, Status.RESCUED)])
             # Rescue tasks run only for the hosts that failed; the task after an
             # ignored failure runs for everyone. Most rescue-like first.
@@ -438,14 +456,17 @@ class Emitter:
                     status, rescued = Status.RESCUED, rescued - 1
                 else:
                     continue
-                self.add(
-                    StatusAmended,
-                    offset,
-                    result_seq=failure.seq,
-                    host=host,
-                    task_id=failure.task_id,
-                    status=status,
-                )
+                self._amend(offset, failure, status)
+
+    def _amend(self, offset: int, failure: _Failure, status: Status) -> None:
+        self.add(
+            StatusAmended,
+            offset,
+            result_seq=failure.seq,
+            host=failure.host,
+            task_id=failure.task_id,
+            status=status,
+        )
 
     def _rescue_likeness(self, failure: _Failure) -> int:
         run = self.run

@@ -172,13 +172,30 @@ class JsonDocParser:
 
 
 def _status(result: dict[str, Any]) -> Status:
-    if result.get("unreachable"):
+    """A result's status by Ansible's own rules (``TaskResult``): a key missing from a
+    loop's result is true if it is true for any item; skipped only if every item was."""
+    loop = result.get("results")
+    if not isinstance(loop, list):
+        loop = []
+    items = [i for i in loop if isinstance(i, dict)]
+    if _check(result, items, "unreachable"):
         return Status.UNREACHABLE
-    if result.get("failed"):
+    failed_key = "failed"
+    if "failed_when_result" in result or any("failed_when_result" in i for i in items):
+        failed_key = "failed_when_result"
+    if _check(result, items, failed_key):
         return Status.FAILED
-    if result.get("skipped"):
+    if (loop and all(isinstance(i, dict) and i.get("skipped") for i in loop)) or result.get(
+        "skipped"
+    ):
         return Status.SKIPPED
     return Status.OK
+
+
+def _check(result: dict[str, Any], items: list[dict[str, Any]], key: str) -> bool:
+    if key in result:
+        return bool(result[key])
+    return any(i.get(key) for i in items)
 
 
 def _dict(value: Any) -> dict[str, Any]:

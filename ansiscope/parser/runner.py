@@ -36,6 +36,11 @@ STATS_KEYS = {
     "rescued": "rescued",
     "ignored": "ignored",
 }
+ITEM_EVENTS = {
+    "runner_item_on_ok": False,
+    "runner_item_on_failed": True,
+    "runner_item_on_skipped": False,
+}
 BATCH_SUFFIX = re.compile(r"_\d+$")
 EVENT_FILE = re.compile(r"^(\d+)-.+\.json$")
 
@@ -44,6 +49,12 @@ class RunnerParser(LineParser):
     """Push parser for runner job events (one decoded event at a time)."""
 
     format: ClassVar[LogFormat] = LogFormat.RUNNER
+
+    def __init__(self, source: str = "-") -> None:
+        super().__init__(source)
+        # (task, host) -> [items, failed items] from item events: a no_log loop's
+        # final result is censored whole, its item list included
+        self._items: dict[tuple[str, str], list[int]] = {}
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one job event serialised on one line."""
@@ -81,6 +92,11 @@ class RunnerParser(LineParser):
             self._task(ed, offset, at, handler)
         elif event in RESULT_EVENTS:
             self._result(ed, RESULT_EVENTS[event], offset, at, str(data.get("stdout") or ""))
+        elif event in ITEM_EVENTS:
+            key = (str(ed.get("task_uuid") or ""), str(ed.get("host", "")))
+            items = self._items.setdefault(key, [0, 0])
+            items[0] += 1
+            items[1] += ITEM_EVENTS[event]
         elif event == "playbook_on_include":
             self.emit.add(
                 Include,
@@ -151,6 +167,9 @@ class RunnerParser(LineParser):
             result.status = Status.IGNORED
         if result.action is None and isinstance(ed.get("task_action"), str):
             result.action = ed["task_action"]
+        items = self._items.pop((task_id, result.host), None)
+        if items is not None and not result.items_total:
+            result.items_total, result.items_failed = items
         self.emit.add_result(result)
 
     def _stats(self, ed: dict[str, Any], offset: int, at: Any) -> None:

@@ -52,8 +52,9 @@ RESULT = re.compile(
     r"(?::? ?(FAILED!|UNREACHABLE!))?(?: \(item=(.*?)\))?(?: => \(item=(.*?)\))?(?: => (.*))?$"
 )
 IGNORING = "...ignoring"
+CENSORED_ITEM = "(censored due to no_log)"
 RETRY = re.compile(r"^FAILED - RETRYING: \[([^\]]+)\]")
-INCLUDED = re.compile(r"^included: (.+) for (.+)$")
+INCLUDED = re.compile(r"^included: (.+) for (.+?)(?: => \(item=(.*)\))?$")
 WARNING = re.compile(r"^\[(WARNING|DEPRECATION WARNING)\]: ?(.*)$")
 PROFILE = re.compile(
     r"^\w+ \d{1,2} \w+ \d{4}\s+(\d\d:\d\d:\d\d)(?: ([+-]\d{4}))?\s+\((\d+):(\d\d):(\d\d(?:\.\d+)?)\)"
@@ -85,6 +86,7 @@ class _HostRecord:
         "ended",
         "failed_items",
         "items",
+        "no_log",
         "status",
     )
 
@@ -97,6 +99,7 @@ class _HostRecord:
         self.data: dict[str, Any] = {}
         self.delegated: str | None = None
         self.ended: datetime | None = None
+        self.no_log = False  # an item shown as "(censored due to no_log)"
 
 
 class TextParser(LineParser):
@@ -125,6 +128,11 @@ class TextParser(LineParser):
         self._timed_total: float | None = None
         self._timer_total: float | None = None
         self._dump_target: tuple[_HostRecord, bool] | None = None
+        # A task name met again in a play is the same task (a serial batch, the free
+        # strategy, a meta task per host) unless a host reports under it again (a file
+        # included once per loop item): then it is the name's next task.
+        self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
+        self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
 
     # -- line dispatch -------------------------------------------------------------
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
@@ -165,8 +173,8 @@ class TextParser(LineParser):
             return
         if text == IGNORING:
             record = self._hosts.get(self._last_host or "")
-            if record is not None and record.status is Status.FAILED:
-                record.status = Status.IGNORED
+            if record is not None and record.status in (Status.FAILED, Status.UNREACHABLE):
+                record.status = Status.IGNORED  # ignore_errors, or ignore_unreachable
             return
         self._other(text, offset, now)
 
@@ -177,7 +185,7 @@ class TextParser(LineParser):
             host = match.group(1).split(" -> ")[0]
             self._record(host).attempts += 1
         elif match := INCLUDED.match(text):
-            self._included(match.group(1), match.group(2), offset, now)
+            self._included(match.group(1), match.group(2), match.group(3), offset, now)
         elif match := WARNING.match(text):
             if self.emit.run is not None:
                 self.emit.add(Warning, offset, message=match.group(2))
@@ -204,6 +212,7 @@ class TextParser(LineParser):
                 n = self._plays_seen.get(name, 0) + 1
                 self._plays_seen[name] = n
                 play_id = stable_id(self._run_id(), "play", name, n)
+                self._occurrences, self._reported = {}, {}
             self._play = (play_id, name)
             self.emit.play(offset, play_id, name, None, now)
             self._pending_banner = None
@@ -212,7 +221,8 @@ class TextParser(LineParser):
             self._new_run("", offset, now)
         handler = word == "RUNNING HANDLER"
         play_id = self.emit.current_play()
-        task_id = stable_id(play_id, "handler" if handler else "task", name)
+        n = 1 if handler else self._occurrences.setdefault(name, 1)
+        task_id = _task_id(play_id, handler, name, n)
         self._task = {"id": task_id, "name": name, "handler": handler, "start": now, "path": None}
         self._pending_banner = self._task  # announced once a profile line may have timed it
 
@@ -289,6 +299,7 @@ class TextParser(LineParser):
         record.ended = now
         is_item = item is not None or item2 is not None
         if is_item:
+            record.no_log = record.no_log or CENSORED_ITEM in (item, item2)
             record.items += 1
             record.failed_items += status is Status.FAILED
             record.changed = record.changed or status is Status.CHANGED
@@ -325,7 +336,9 @@ class TextParser(LineParser):
         if isinstance(data, dict) and not is_item:
             record.data = data
 
-    def _included(self, path: str, hosts: str, offset: int, now: datetime | None) -> None:
+    def _included(
+        self, path: str, hosts: str, item: str | None, offset: int, now: datetime | None
+    ) -> None:
         if self._task is None or self.emit.run is None:
             return
         names = tuple(h.strip() for h in hosts.split(","))
@@ -333,6 +346,7 @@ class TextParser(LineParser):
             record = self._record(host)
             record.status = record.status or Status.OK
             record.ended = now
+            record.items += item is not None
         self._announce_task(offset)
         self.emit.add(
             Include,
@@ -349,6 +363,7 @@ class TextParser(LineParser):
         self._hosts, self._last_host = {}, None
         if task is None or not hosts:
             return
+        self._place_task(task, hosts)
         self._announce_task(offset)
         start = task["start"]
         for host, record in hosts.items():
@@ -373,9 +388,27 @@ class TextParser(LineParser):
                 result.items_total, result.items_failed = record.items, record.failed_items
             result.attempts = max(record.attempts, result.attempts)
             result.delegated_to = record.delegated
+            result.no_log = result.no_log or record.no_log
             if result.msg is None and status in (Status.FAILED, Status.UNREACHABLE):
                 result.msg = short_text(data.get("msg"))
             self.emit.add_result(result)
+
+    def _place_task(self, task: dict[str, Any], hosts: dict[str, _HostRecord]) -> None:
+        """Give ``task`` the next id of its name if one of these hosts reported under its
+        id already (a loop's items shown under two banners of the free strategy do not
+        count); then record its hosts under its id."""
+        reported = self._reported.setdefault(task["id"], {})
+        if not task["handler"] and any(
+            host in reported and not (reported[host] and record.items)
+            for host, record in hosts.items()
+        ):
+            name = task["name"]
+            n = self._occurrences[name] = self._occurrences.get(name, 1) + 1
+            task["id"] = _task_id(self.emit.current_play(), False, name, n)
+            task["announced"] = False
+            reported = self._reported.setdefault(task["id"], {})
+        for host, record in hosts.items():
+            reported[host] = reported.get(host, True) and record.items > 0
 
     # -- timing ----------------------------------------------------------------------
     def _profile(self, match: re.Match[str], text: str, offset: int) -> None:
@@ -409,6 +442,13 @@ class TextParser(LineParser):
             return
         days, hours, minutes, seconds = (int(g) for g in match.groups())
         self._timer_total = float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _task_id(play_id: str, handler: bool, name: str, occurrence: int) -> str:
+    kind = "handler" if handler else "task"
+    if occurrence == 1:
+        return stable_id(play_id, kind, name)
+    return stable_id(play_id, kind, name, occurrence)
 
 
 def _merge_item(current: Status | None, item: Status) -> Status:

@@ -17,8 +17,11 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest import retention
 from ansiscope.ingest.queries import list_runs, run_events
 from ansiscope.ingest.schema import SCHEMA_VERSION, StoreError, StoreLocked, connect
-from tests.conftest import SAMPLES, runs_of, sample_paths
+from tests.conftest import ROOT, SAMPLES, runs_of, sample_paths
 from tests.ingest.helpers import expected_results, ingest, stored_results
+
+sys.path.insert(0, str(ROOT / "bench"))
+from jsonl_gen import generate
 
 ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
 
@@ -151,7 +154,9 @@ def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
 def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
     db = tmp_path / "p.duckdb"
     con = connect(db)
-    ingest(con, *sample_paths())
+    bulk = tmp_path / "bulk.jsonl"  # enough results that their space shows in the file
+    generate(bulk, 30_000)
+    ingest(con, *sample_paths(), bulk)
     total = con.execute("SELECT count(*) FROM runs").fetchone()[0]
     keep = con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
     old = datetime.now(UTC) - timedelta(days=100)
