@@ -12,6 +12,8 @@ TEXT_MARKERS = re.compile(
     re.MULTILINE,
 )
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+ANSIBLE_ERROR = re.compile(rb"^(?:\[ERROR\]: ?|ERROR! ?)(.*)$", re.MULTILINE)
+LISTING = re.compile(rb"^playbook: \S", re.MULTILINE)  # --list-tasks, --syntax-check
 CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not in text (ESC is: colours)
 
 
@@ -37,6 +39,13 @@ def sniff(head: bytes) -> LogFormat:
         return LogFormat.TEXT
     if b'"_event"' in body[:SNIFF_BYTES] and b"\n{" in body:
         return LogFormat.JSONL  # verbose noise before the first JSON line
+    if error := ANSIBLE_ERROR.search(clean):
+        reason = error.group(1).decode("utf-8", "replace").strip()[:200]
+        raise Unknown(f"ansible-playbook stopped before running a play: {reason}")
+    if LISTING.search(clean):
+        raise Unknown(
+            "ansible-playbook listed or checked a playbook (--list-*, --syntax-check): no play ran"
+        )
     raise Unknown(
         "not ansible.posix.jsonl, ansible.posix.json, ansible-runner events "
         "or ansible-playbook text (pass --format to force one)"

@@ -85,3 +85,21 @@ def test_runner_events_as_json_lines_equal_the_folder(tmp_path: Path) -> None:
     (from_dir,) = runs_of(folder)
     assert from_lines.stats == from_dir.stats
     assert [r.status for r in from_lines.results()] == [r.status for r in from_dir.results()]
+
+
+@pytest.mark.parametrize(
+    ("asset", "reason"),
+    [
+        ("ansible-error-2.19.txt", "YAML parsing failed"),
+        ("ansible-error-2.16.txt", "We were unable to read either as JSON nor YAML"),
+        ("list-tasks-2.19.txt", "no play ran"),
+    ],
+)
+def test_ansible_output_without_a_run_says_why(asset: str, reason: str) -> None:
+    """Real ansible-playbook output of a playbook that never ran (a YAML error; the
+    ERROR! of ansible-core 2.16; --list-tasks) is named as such, not as unknown."""
+    head = (Path(__file__).parent / "assets" / asset).read_bytes()
+    with pytest.raises(Unknown, match=reason) as caught:
+        sniff(head)
+    assert "ansible-playbook" in str(caught.value)
+    assert "\n" not in str(caught.value)
