@@ -7,13 +7,28 @@ import re
 from ansiscope.parser.events import LogFormat
 
 SNIFF_BYTES = 64 * 1024
-TEXT_MARKERS = re.compile(
-    rb"^(?:PLAY \[|TASK \[|RUNNING HANDLER \[|PLAY RECAP|PLAYBOOK: |ansible-playbook \[core )",
-    re.MULTILINE,
+# What may come before Ansible's text on a line: Ansible's own log file prefix
+# (log_path: "2026-11-29 12:52:16,535 p=25993 u=root n=ansible INFO| "), or a CI
+# runner's timestamp (GitHub Actions "2026-11-29T12:52:16.5350000Z ", GitLab
+# FF_TIMESTAMPS "... 00O ", Jenkins timestamper "[2026-11-29T12:52:16.535Z] ").
+LINE_PREFIX = (
+    r"(?:(?P<logtime>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) p=\d+ u=\S* n=\S+ (?:[A-Z]+)?\| ?"
+    r"|\[?(?P<citime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\]?"
+    r" (?:[0-9a-f]{2}[OE]\+? )?)"
 )
+
+
+def _line_start(pattern: bytes) -> re.Pattern[bytes]:
+    """``pattern`` at the start of a line, after a ``LINE_PREFIX`` if there is one."""
+    return re.compile(b"^(?:" + LINE_PREFIX.encode() + b")?" + pattern, re.MULTILINE)
+
+
+TEXT_MARKERS = _line_start(
+    rb"(?:PLAY \[|TASK \[|RUNNING HANDLER \[|PLAY RECAP|PLAYBOOK: |ansible-playbook \[core )"
+)
+ANSIBLE_ERROR = _line_start(rb"(?:\[ERROR\]: ?|ERROR! ?)(?P<reason>.*)$")
+LISTING = _line_start(rb"playbook: \S")  # --list-tasks, --syntax-check
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
-ANSIBLE_ERROR = re.compile(rb"^(?:\[ERROR\]: ?|ERROR! ?)(.*)$", re.MULTILINE)
-LISTING = re.compile(rb"^playbook: \S", re.MULTILINE)  # --list-tasks, --syntax-check
 CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not in text (ESC is: colours)
 
 
@@ -40,7 +55,7 @@ def sniff(head: bytes) -> LogFormat:
     if b'"_event"' in body[:SNIFF_BYTES] and b"\n{" in body:
         return LogFormat.JSONL  # verbose noise before the first JSON line
     if error := ANSIBLE_ERROR.search(clean):
-        reason = error.group(1).decode("utf-8", "replace").strip()[:200]
+        reason = error.group("reason").decode("utf-8", "replace").strip()[:200]
         raise Unknown(f"ansible-playbook stopped before running a play: {reason}")
     if LISTING.search(clean):
         raise Unknown(

@@ -8,16 +8,18 @@ A host's result is final only once the task is over (loop items, ``...ignoring``
 and ``FAILED - RETRYING`` lines come around it), so results are emitted when the
 next banner arrives.
 
-Timing: ``profile_tasks`` lines give each task's start and wall time; without them
-durations are unknown (``None``), except in live mode (``arrival_clock``), where
-the time each line arrived is the only clock and the run says ``clock=arrival``.
+Timing: ``profile_tasks`` lines give each task's start and wall time. Lines with a
+time prefix (Ansible's own ``log_path`` file, CI runners' timestamps) give every
+banner and result its time (``clock=source``). Without either, durations are
+unknown (``None``), except in live mode (``arrival_clock``), where the time each
+line arrived is the only clock and the run says ``clock=arrival``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, ClassVar
 
 import orjson
@@ -29,6 +31,7 @@ from ansiscope.parser.base import (
     seconds_between,
     stable_id,
 )
+from ansiscope.parser.detect import LINE_PREFIX
 from ansiscope.parser.events import (
     Clock,
     Event,
@@ -41,9 +44,16 @@ from ansiscope.parser.events import (
     Warning,
     run_status_from_stats,
 )
-from ansiscope.parser.results import host_result, parse_time, result_doc, short_text
+from ansiscope.parser.results import (
+    host_result,
+    parse_time,
+    parse_time_once,
+    result_doc,
+    short_text,
+)
 
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
+PREFIX = re.compile(LINE_PREFIX)
 BANNER = re.compile(r"^(PLAY|TASK|RUNNING HANDLER) \[(.*)\]( \*+| =>.*)?\s*$")
 RECAP = re.compile(r"^PLAY RECAP\b")
 STATS = re.compile(r"^(\S+)\s+:\s+((?:[a-z]+=-?\d+\s*)+)$")
@@ -131,6 +141,7 @@ class TextParser(LineParser):
         # A task name met again in a play is the same task (a serial batch, the free
         # strategy, a meta task per host) unless a host reports under it again (a file
         # included once per loop item): then it is the name's next task.
+        self._stamp: datetime | None = None  # the last line's time, from its prefix
         self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
         self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
 
@@ -143,14 +154,36 @@ class TextParser(LineParser):
         if "\x00" in text:
             self.reject(offset, line_no, "binary data in text output", line)
             return self.emit.drain()
+        if text[:1].isdigit() or text[:1] == "[":
+            text = self._strip_prefix(text)
         if self._dump is not None:
             self._continue_dump(text)
             return self.emit.drain()
         self._dispatch(text, offset, line_no)
         return self.emit.drain()
 
+    def _strip_prefix(self, text: str) -> str:
+        """Ansible's log file prefix or a CI timestamp off the line; its time kept."""
+        match = PREFIX.match(text)
+        if match is None:
+            return text
+        logtime, citime = match.group("logtime", "citime")
+        if logtime is not None:  # the controller's local time
+            stamp = datetime.fromisoformat(logtime).astimezone(UTC)
+        else:
+            stamp = parse_time_once(citime)
+        if stamp is None:
+            return text
+        self._stamp = stamp
+        return text[match.end() :]
+
+    def _now(self) -> datetime | None:
+        if self._stamp is not None:
+            return self._stamp
+        return self.clock() if self.clock else None
+
     def _dispatch(self, text: str, offset: int, line_no: int) -> None:
-        now = self.clock() if self.clock else None
+        now = self._now()
         if self._recap is not None and not self._recap_done:
             match = STATS.match(text)
             if match:
@@ -250,7 +283,7 @@ class TextParser(LineParser):
             offset,
             playbook=self._playbook,
             started_at=now,
-            clock=Clock.ARRIVAL if self.clock else Clock.NONE,
+            clock=Clock.SOURCE if self._stamp else Clock.ARRIVAL if self.clock else Clock.NONE,
             ansible_version=self._version,
         )
 
@@ -262,7 +295,7 @@ class TextParser(LineParser):
         self._flush(offset)
         recap = self._recap
         status = run_status_from_stats(recap) if recap is not None else None
-        at = self.clock() if self.clock else None
+        at = self._now()
         if self._base is not None and self._timed_total is not None:
             at = self._base + timedelta(seconds=self._timed_total)
         self.emit.end_run(offset, at, status, self._timer_total)
