@@ -168,8 +168,12 @@ class TextParser(LineParser):
         if match is None:
             return text
         logtime, citime = match.group("logtime", "citime")
+        stamp: datetime | None
         if logtime is not None:  # the controller's local time
-            stamp = datetime.fromisoformat(logtime).astimezone(UTC)
+            try:
+                stamp = datetime.fromisoformat(logtime).astimezone(UTC)
+            except ValueError:  # 2026-13-45: not a time after all
+                return text
         else:
             stamp = parse_time_once(citime)
         if stamp is None:

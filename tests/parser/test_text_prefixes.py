@@ -59,6 +59,7 @@ def test_a_line_that_only_looks_like_a_prefix_stays_as_it_is() -> None:
 
     events = parse_string(
         "PLAY [p] ***\nTASK [t] ***\nok: [h1]\n2026-99-99T99:99:99Z hello\n"
+        "2026-13-45 10:00:00,000 p=1 u=x n=ansible | TASK [not a time] ***\n"
         "[2026-11-29T12:00:00Z] TASK [u] ***\nok: [h1]\n"
     )
     names = [e.name for e in events if e.kind == "task_start"]
