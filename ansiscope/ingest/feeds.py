@@ -52,6 +52,10 @@ class Feed:
         """The input is over: close what is open (interrupted runs)."""
         raise NotImplementedError
 
+    def open_run(self) -> bool:
+        """Whether a run read from this input has not ended yet."""
+        return False
+
 
 class LineFeed(Feed):
     """A jsonl, text or runner-events log, read as it grows."""
@@ -103,6 +107,9 @@ class LineFeed(Feed):
 
     def finish(self) -> list[Event]:
         return self.parser.finish(self.pos)
+
+    def open_run(self) -> bool:
+        return self.parser.emit.run is not None
 
 
 def _cut(sizes: list[int], budget: int) -> int | None:
@@ -174,6 +181,9 @@ class RunnerDirFeed(Feed):
 
     def finish(self) -> list[Event]:
         return self.parser.finish(-1)
+
+    def open_run(self) -> bool:
+        return self.parser.emit.run is not None
 
 
 def open_feed(record: FileRecord) -> Feed:

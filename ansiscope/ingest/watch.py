@@ -4,7 +4,9 @@ watchdog (inotify, or polling for NFS) only wakes the loop; every wake polls the
 followed files from their offsets, and a periodic rescan of the folders is the
 safety net for missed events. A file quiet for ``idle_s`` with a run still open has
 its runs closed (``interrupted`` without a recap); should it grow again it is stored
-again, whole. A deleted file's open runs are closed the same way.
+again, whole. A quiet file whose runs have all ended stays followed from its offset
+(a log that many runs append to, such as Ansible's ``log_path``). A deleted file's
+open runs are closed the same way.
 """
 
 from __future__ import annotations
@@ -112,7 +114,10 @@ class Watcher:
                 self.last_ingest = time.time()
                 total.events += written.events
                 total.results += written.results
-            elif now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s:
+            elif (
+                feed.open_run()
+                and now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s
+            ):
                 self._close_idle(feed)
         return total
 

@@ -120,12 +120,13 @@ class Writer:
             self._add_counters([(metric, playbook, label, value)])
 
     def forget_file(self, file_id: str) -> None:
-        """Delete everything stored from one input (before storing it again, whole)."""
+        """Delete what was stored from one input (before storing it again, whole). The
+        run rows stay, so a run stored again keeps ``counted`` and the counters (metrics
+        that only go up) do not count it twice; storing it again updates the rest."""
         with transaction(self.con):
             runs = "(SELECT run_id FROM runs WHERE file_id = ?)"
             for table in ("results", "plays", "tasks", "host_stats", "task_timings", "notes"):
                 self.con.execute(f"DELETE FROM {table} WHERE run_id IN {runs}", [file_id])
-            self.con.execute("DELETE FROM runs WHERE file_id = ?", [file_id])
             self.con.execute("DELETE FROM quarantine WHERE file_id = ?", [file_id])
 
     # -- batches ----------------------------------------------------------------

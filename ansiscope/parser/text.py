@@ -142,6 +142,7 @@ class TextParser(LineParser):
         # strategy, a meta task per host) unless a host reports under it again (a file
         # included once per loop item): then it is the name's next task.
         self._stamp: datetime | None = None  # the last line's time, from its prefix
+        self._run_hosts: set[str] = set()  # hosts with results in the run
         self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
         self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
 
@@ -181,6 +182,13 @@ class TextParser(LineParser):
         self._stamp = stamp
         return text[match.end() :]
 
+    def _recap_complete(self, host: str) -> bool:
+        """Whether the recap (sorted by host) has reached the last host with results
+        and covers them all: in a log file no blank line or next banner may come soon
+        to say it is over. A host with no results shown sorting after them all is lost."""
+        seen, recap = self._run_hosts, self._recap or {}
+        return bool(seen) and host >= max(seen) and seen <= recap.keys()
+
     def _now(self) -> datetime | None:
         if self._stamp is not None:
             return self._stamp
@@ -192,6 +200,11 @@ class TextParser(LineParser):
             match = STATS.match(text)
             if match:
                 self._recap[match.group(1)] = _stats(match.group(2))
+                if self._stamp is not None and self._recap_complete(match.group(1)):
+                    # a log file: nothing follows a run's recap until the next run
+                    self._recap_done = True
+                    self.emit.recap(offset, self._recap, now, end=False)
+                    self._end_run(offset)
                 return
             self._recap_done = True
             self.emit.recap(offset, self._recap, now, end=False)
@@ -282,6 +295,7 @@ class TextParser(LineParser):
             self._end_run(offset)
         self._recap, self._recap_done = None, False
         self._play, self._plays_seen, self._base, self._timed = None, {}, None, None
+        self._run_hosts = set()
         self.emit.start_run(
             stable_id(self.source, offset, play_name, now),
             offset,
@@ -401,6 +415,7 @@ class TextParser(LineParser):
         if task is None or not hosts:
             return
         self._place_task(task, hosts)
+        self._run_hosts.update(hosts)
         self._announce_task(offset)
         start = task["start"]
         for host, record in hosts.items():

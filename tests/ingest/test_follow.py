@@ -168,6 +168,55 @@ def test_idle_run_is_interrupted_then_resumes(
     assert stored_results(store) == expected_results(JSONL)
 
 
+def counter(store: duckdb.DuckDBPyConnection, metric: str) -> float:
+    row = store.execute("SELECT sum(value) FROM counters WHERE metric = ?", [metric]).fetchone()
+    return row[0] if row and row[0] is not None else 0.0
+
+
+def test_a_grown_finished_file_is_stored_again_without_counting_its_runs_twice(
+    store: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    target = logs / "run.jsonl"
+    all_lines = lines(JSONL)
+    target.write_bytes(b"".join(all_lines[:30]))
+    w = watcher(store, logs, idle_s=0.0)
+    w.step()
+    w.step()  # idle: interrupted, counted once
+    assert counter(store, "runs") == 1
+    with target.open("ab") as f:
+        f.write(b"".join(all_lines[30:]))
+    w.step()  # stored again, whole
+    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    assert counter(store, "runs") == 1
+
+
+def test_ansible_log_file_that_runs_append_to(
+    store: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """Ansible's log_path file: a run ends at its recap (no line follows it until the
+    next run), the quiet file stays followed, and the next run is read from there."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    target = logs / "ansible.log"
+    first, second = SAMPLES / "text/site-logpath-2.19.txt", SAMPLES / "text/site-logpath-2.18.txt"
+    target.write_bytes(first.read_bytes())
+    w = watcher(store, logs, idle_s=0.0)
+    w.step()
+    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    w.step()  # quiet, nothing open: not closed, not stored again
+    assert store.execute("SELECT state FROM files").fetchall() == [("following",)]
+    with target.open("ab") as f:
+        f.write(second.read_bytes())
+    w.step()
+    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",), ("failed",)]
+    expected = expected_results(first) + expected_results(second)
+    assert sum(stored_results(store).values()) == sum(expected.values())
+    assert counter(store, "runs") == 2
+    assert counter(store, "task_results") == sum(expected.values())
+
+
 def test_growing_runner_folder(store: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
     source = SAMPLES / "runner/site-2.19"
     logs = tmp_path / "artifacts"
