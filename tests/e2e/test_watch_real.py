@@ -1,5 +1,6 @@
-"""A real ``ansible-playbook`` writes jsonl into a watched folder: its results are in
-the store while it still runs, and the final counts equal Ansible's recap."""
+"""A real ``ansible-playbook`` writes jsonl (or its own ``log_path`` file) into a
+watched folder: its results are in the store while it still runs, the run ends when
+the playbook does, and the final counts equal Ansible's recap."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ PLAYBOOK = """
 
 
 @pytest.mark.skipif(not ANSIBLE.exists(), reason="ansible not installed")
-def test_results_appear_while_the_playbook_runs(tmp_path: Path) -> None:
+@pytest.mark.parametrize("output", ["jsonl", "log_path"])
+def test_results_appear_while_the_playbook_runs(tmp_path: Path, output: str) -> None:
     playbooks = SAMPLES / "playbooks"
     book = tmp_path / "watched.yml"
     book.write_text(PLAYBOOK)
@@ -49,13 +51,18 @@ def test_results_appear_while_the_playbook_runs(tmp_path: Path) -> None:
         **os.environ,
         "ANSIBLE_CONFIG": str(playbooks / "ansible.cfg"),
         "ANSIBLE_INVENTORY": str(playbooks / "inventory.ini"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.jsonl",
         "PYTHONUNBUFFERED": "1",
     }
+    if output == "jsonl":
+        env["ANSIBLE_STDOUT_CALLBACK"] = "ansible.posix.jsonl"
+        target = logs / "run.jsonl"
+    else:  # Ansible's own log file; stdout goes nowhere
+        env["ANSIBLE_LOG_PATH"] = str(logs / "ansible.log")
+        target = tmp_path / "stdout.txt"
     reader = con.cursor()
     first_seen = 0  # results stored when the store first had any, mid-run
     try:
-        with (logs / "run.jsonl").open("wb") as out:
+        with target.open("wb") as out:
             play = subprocess.Popen([str(ANSIBLE), str(book)], stdout=out, env=env, cwd=playbooks)
             deadline = time.monotonic() + 120
             while play.poll() is None and time.monotonic() < deadline:
