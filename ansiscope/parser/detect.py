@@ -12,7 +12,7 @@ SNIFF_BYTES = 64 * 1024
 # runner's timestamp (GitHub Actions "2026-11-29T12:52:16.5350000Z ", GitLab
 # FF_TIMESTAMPS "... 00O ", Jenkins timestamper "[2026-11-29T12:52:16.535Z] ").
 LINE_PREFIX = (
-    r"(?:(?P<logtime>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) p=\d+ u=\S* n=\S+ (?:[A-Z]+)?\| ?"
+    r"(?:(?P<logtime>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) p=(?P<pid>\d+) u=\S* n=\S+ (?:[A-Z]+)?\| ?"
     r"|\[?(?P<citime>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?)\]?"
     r" (?:[0-9a-f]{2}[OE]\+? )?)"
 )

@@ -143,6 +143,8 @@ class TextParser(LineParser):
         # included once per loop item): then it is the name's next task.
         self._stamp: datetime | None = None  # the last line's time, from its prefix
         self._run_hosts: set[str] = set()  # hosts with results in the run
+        self._pid: str | None = None  # the ansible-playbook process of a log file line
+        self._run_pid: str | None = None  # ... and of the open run
         self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
         self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
 
@@ -155,11 +157,16 @@ class TextParser(LineParser):
         if "\x00" in text:
             self.reject(offset, line_no, "binary data in text output", line)
             return self.emit.drain()
+        record_start = False  # a log file line that begins a new record
         if text[:1].isdigit() or text[:1] == "[":
-            text = self._strip_prefix(text)
+            stripped = self._strip_prefix(text)
+            record_start = stripped is not text and self._pid is not None
+            text = stripped
         if self._dump is not None:
-            self._continue_dump(text)
-            return self.emit.drain()
+            if not (record_start or _banner_line(text)):
+                self._continue_dump(text)
+                return self.emit.drain()
+            self._dump = None  # cut off (a killed run): what follows is not part of it
         self._dispatch(text, offset, line_no)
         return self.emit.drain()
 
@@ -168,7 +175,7 @@ class TextParser(LineParser):
         match = PREFIX.match(text)
         if match is None:
             return text
-        logtime, citime = match.group("logtime", "citime")
+        logtime, citime, pid = match.group("logtime", "citime", "pid")
         stamp: datetime | None
         if logtime is not None:  # the controller's local time
             try:
@@ -179,7 +186,7 @@ class TextParser(LineParser):
             stamp = parse_time_once(citime)
         if stamp is None:
             return text
-        self._stamp = stamp
+        self._stamp, self._pid = stamp, pid
         return text[match.end() :]
 
     def _recap_complete(self, host: str) -> bool:
@@ -253,8 +260,8 @@ class TextParser(LineParser):
     def _banner(self, word: str, name: str, offset: int, now: datetime | None) -> None:
         self._flush(offset)
         if word == "PLAY":
-            if self.emit.run is None or self._recap is not None:
-                self._new_run(name, offset, now)
+            if self.emit.run is None or self._recap is not None or self._pid != self._run_pid:
+                self._new_run(name, offset, now)  # a new process: the last run was cut off
             prev = self._play
             if prev is not None and prev[1] == name:
                 play_id = prev[0]  # a serial batch repeats the play
@@ -296,6 +303,7 @@ class TextParser(LineParser):
         self._recap, self._recap_done = None, False
         self._play, self._plays_seen, self._base, self._timed = None, {}, None, None
         self._run_hosts = set()
+        self._run_pid = self._pid
         self.emit.start_run(
             stable_id(self.source, offset, play_name, now),
             offset,
@@ -494,6 +502,13 @@ class TextParser(LineParser):
             return
         days, hours, minutes, seconds = (int(g) for g in match.groups())
         self._timer_total = float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
+
+
+def _banner_line(text: str) -> bool:
+    """A banner or the recap: never inside a result dump (its lines are indented)."""
+    return text.startswith(("PLAY", "TASK", "RUNNING HANDLER")) and bool(
+        BANNER.match(text) or RECAP.match(text)
+    )
 
 
 def _task_id(play_id: str, handler: bool, name: str, occurrence: int) -> str:

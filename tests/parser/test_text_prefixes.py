@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansiscope.parser.detect import sniff
-from ansiscope.parser.events import Clock, LogFormat
+from ansiscope.parser.events import Clock, LogFormat, RunStatus
 from tests.conftest import SAMPLES, runs_of
 from tests.parser.test_samples import final_statuses
 
@@ -65,3 +65,29 @@ def test_a_line_that_only_looks_like_a_prefix_stays_as_it_is() -> None:
     )
     names = [e.name for e in events if e.kind == "task_start"]
     assert names == ["t", "u"]
+
+
+def test_a_log_file_run_cut_off_ends_where_the_next_process_starts(tmp_path: Path) -> None:
+    """A run killed mid-way has no recap; the next ansible-playbook process's first
+    play (another pid) starts a run of its own instead of continuing it."""
+    killed = (SAMPLES / "text/site-logpath-2.19.txt").read_text().splitlines(keepends=True)
+    whole = SAMPLES / "text/site-logpath-2.18.txt"
+    path = tmp_path / "ansible.log"
+    path.write_text("".join(killed[:150]) + whole.read_text())
+    cut, full = runs_of(path)
+    assert cut.status is RunStatus.INTERRUPTED and cut.recap is None
+    (alone,) = runs_of(whole)
+    assert full.status is alone.status and full.stats == alone.stats
+    assert [t.name for _, t in full.tasks()] == [t.name for _, t in alone.tasks()]
+
+
+def test_a_result_dump_cut_off_does_not_swallow_the_banners_after_it() -> None:
+    from ansiscope.parser.text import parse_string
+
+    events = parse_string(
+        'PLAY [p] ***\nTASK [t] ***\nok: [h1] => {\n    "changed": false,\n'
+        "TASK [u] ***\nok: [h1]\n\nPLAY RECAP ***\nh1 : ok=2 changed=0 unreachable=0 "
+        "failed=0 skipped=0 rescued=0 ignored=0\n"
+    )
+    assert [e.name for e in events if e.kind == "task_start"] == ["t", "u"]
+    assert [e.task_name for e in events if e.kind == "host_result"] == ["t", "u"]
