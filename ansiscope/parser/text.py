@@ -2,8 +2,9 @@
 ``profile_tasks``/``timer`` lines, ``-v`` result dumps and colour codes.
 
 Text carries no ids: plays and tasks get synthetic ids from the run, the play
-name and the task name (a task repeated under the same name in one play shares
-an id, which is also how ``serial`` batches and ``strategy: free`` repeat them).
+name and the task name. A task name met again in a play is the same task (``serial``
+batches, ``strategy: free`` and meta tasks repeat banners) unless a host reports
+under it again (a file included once per loop item): then it is a task of its own.
 A host's result is final only once the task is over (loop items, ``...ignoring``
 and ``FAILED - RETRYING`` lines come around it), so results are emitted when the
 next banner arrives.
