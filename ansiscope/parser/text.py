@@ -32,7 +32,6 @@ from ansiscope.parser.base import (
     seconds_between,
     stable_id,
 )
-from ansiscope.parser.detect import LINE_PREFIX
 from ansiscope.parser.events import (
     Clock,
     Event,
@@ -47,70 +46,36 @@ from ansiscope.parser.events import (
 )
 from ansiscope.parser.results import (
     host_result,
-    parse_time,
     parse_time_once,
     result_doc,
     short_text,
 )
-
-ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
-PREFIX = re.compile(LINE_PREFIX)
-BANNER = re.compile(r"^(PLAY|TASK|RUNNING HANDLER) \[(.*)\]( \*+| =>.*)?\s*$")
-RECAP = re.compile(r"^PLAY RECAP\b")
-STATS = re.compile(r"^(\S+)\s+:\s+((?:[a-z]+=-?\d+\s*)+)$")
-RESULT = re.compile(
-    r"^(ok|changed|skipping|fatal|failed|unreachable): \[([^\]]+?)(?: -> ([^\]]+))?\]"
-    r"(?::? ?(FAILED!|UNREACHABLE!))?(?: \(item=(.*?)\))?(?: => \(item=(.*?)\))?(?: => (.*))?$"
+from ansiscope.parser.text_lines import (
+    ANSI,
+    BANNER,
+    CENSORED_ITEM,
+    IGNORING,
+    INCLUDED,
+    PLAYBOOK,
+    PREFIX,
+    PROFILE,
+    RECAP,
+    RESULT,
+    RETRY,
+    STATS,
+    STATUS_WORDS,
+    TASK_PATH,
+    TIMER,
+    VERSION,
+    WARNING,
+    HostRecord,
+    banner_line,
+    hms,
+    merge_item,
+    occurrence_id,
+    profile_stamp,
+    stats_of,
 )
-IGNORING = "...ignoring"
-CENSORED_ITEM = "(censored due to no_log)"
-RETRY = re.compile(r"^FAILED - RETRYING: \[([^\]]+)\]")
-INCLUDED = re.compile(r"^included: (.+) for (.+?)(?: => \(item=(.*)\))?$")
-WARNING = re.compile(r"^\[(WARNING|DEPRECATION WARNING)\]: ?(.*)$")
-PROFILE = re.compile(
-    r"^\w+ \d{1,2} \w+ \d{4}\s+(\d\d:\d\d:\d\d)(?: ([+-]\d{4}))?\s+\((\d+):(\d\d):(\d\d(?:\.\d+)?)\)"
-    r"\s+(\d+):(\d\d):(\d\d(?:\.\d+)?)"
-)
-PROFILE_DATE = re.compile(r"^\w+ (\d{1,2} \w+ \d{4})\s+(\d\d:\d\d:\d\d)(?: ([+-]\d{4}))?")
-TIMER = re.compile(r"^Playbook run took (\d+) days?, (\d+) hours?, (\d+) minutes?, (\d+) seconds?")
-VERSION = re.compile(r"^ansible-playbook \[core ([\w.]+)\]")
-PLAYBOOK = re.compile(r"^PLAYBOOK: (.+?) \*+")
-TASK_PATH = re.compile(r"^task path: (.+)$")
-STATUS_WORDS = {
-    "ok": Status.OK,
-    "changed": Status.CHANGED,
-    "skipping": Status.SKIPPED,
-    "fatal": Status.FAILED,
-    "failed": Status.FAILED,
-    "unreachable": Status.UNREACHABLE,
-}
-
-
-class _HostRecord:
-    """What the lines of one task said about one host so far."""
-
-    __slots__ = (
-        "attempts",
-        "changed",
-        "data",
-        "delegated",
-        "ended",
-        "failed_items",
-        "items",
-        "no_log",
-        "status",
-    )
-
-    def __init__(self) -> None:
-        self.status: Status | None = None
-        self.items = 0
-        self.failed_items = 0
-        self.changed = False
-        self.attempts = 1
-        self.data: dict[str, Any] = {}
-        self.delegated: str | None = None
-        self.ended: datetime | None = None
-        self.no_log = False  # an item shown as "(censored due to no_log)"
 
 
 class TextParser(LineParser):
@@ -125,7 +90,7 @@ class TextParser(LineParser):
         self.clock = arrival_clock
         self._play: tuple[str, str] | None = None  # (id, name)
         self._task: dict[str, Any] | None = None
-        self._hosts: dict[str, _HostRecord] = {}
+        self._hosts: dict[str, HostRecord] = {}
         self._last_host: str | None = None
         self._dump: list[str] | None = None  # a multi-line "=> {" result dump
         self._recap: dict[str, HostStats] | None = None
@@ -138,7 +103,7 @@ class TextParser(LineParser):
         self._playbook: str | None = None
         self._timed_total: float | None = None
         self._timer_total: float | None = None
-        self._dump_target: tuple[_HostRecord, bool] | None = None
+        self._dump_target: tuple[HostRecord, bool] | None = None
         # A task name met again in a play is the same task (a serial batch, the free
         # strategy, a meta task per host) unless a host reports under it again (a file
         # included once per loop item): then it is the name's next task.
@@ -164,7 +129,7 @@ class TextParser(LineParser):
             record_start = stripped is not text and self._pid is not None
             text = stripped
         if self._dump is not None:
-            if not (record_start or _banner_line(text)):
+            if not (record_start or banner_line(text)):
                 self._continue_dump(text)
                 return self.emit.drain()
             self._dump = None  # cut off (a killed run): what follows is not part of it
@@ -207,7 +172,7 @@ class TextParser(LineParser):
         if self._recap is not None and not self._recap_done:
             match = STATS.match(text)
             if match:
-                self._recap[match.group(1)] = _stats(match.group(2))
+                self._recap[match.group(1)] = stats_of(match.group(2))
                 if self._stamp is not None and self._recap_complete(match.group(1)):
                     # a log file: nothing follows a run's recap until the next run
                     self._recap_done = True
@@ -280,7 +245,7 @@ class TextParser(LineParser):
         handler = word == "RUNNING HANDLER"
         play_id = self.emit.current_play()
         n = 1 if handler else self._occurrences.setdefault(name, 1)
-        task_id = _task_id(play_id, handler, name, n)
+        task_id = occurrence_id(play_id, handler, name, n)
         self._task = {"id": task_id, "name": name, "handler": handler, "start": now, "path": None}
         self._pending_banner = self._task  # announced once a profile line may have timed it
 
@@ -342,10 +307,10 @@ class TextParser(LineParser):
         return self.emit.drain()
 
     # -- results ---------------------------------------------------------------------
-    def _record(self, host: str) -> _HostRecord:
+    def _record(self, host: str) -> HostRecord:
         record = self._hosts.get(host)
         if record is None:
-            record = self._hosts[host] = _HostRecord()
+            record = self._hosts[host] = HostRecord()
         return record
 
     def _result(self, match: re.Match[str], now: datetime | None) -> None:
@@ -363,14 +328,14 @@ class TextParser(LineParser):
             record.items += 1
             record.failed_items += status is Status.FAILED
             record.changed = record.changed or status is Status.CHANGED
-            record.status = _merge_item(record.status, status)
+            record.status = merge_item(record.status, status)
         else:
             record.status = status
             record.changed = record.changed or status is Status.CHANGED
         if dump:
             self._start_dump(record, dump.strip(), is_item)
 
-    def _start_dump(self, record: _HostRecord, dump: str, is_item: bool) -> None:
+    def _start_dump(self, record: HostRecord, dump: str, is_item: bool) -> None:
         if dump == "{":
             self._dump = ["{"]
             self._dump_target = (record, is_item)
@@ -388,7 +353,7 @@ class TextParser(LineParser):
         elif len(self._dump) > 200_000:
             self._dump = None
 
-    def _apply_dump(self, record: _HostRecord, dump: str, is_item: bool) -> None:
+    def _apply_dump(self, record: HostRecord, dump: str, is_item: bool) -> None:
         try:
             data = orjson.loads(dump)
         except orjson.JSONDecodeError:
@@ -454,7 +419,7 @@ class TextParser(LineParser):
                 result.msg = short_text(data.get("msg"))
             self.emit.add_result(result)
 
-    def _place_task(self, task: dict[str, Any], hosts: dict[str, _HostRecord]) -> None:
+    def _place_task(self, task: dict[str, Any], hosts: dict[str, HostRecord]) -> None:
         """Give ``task`` the next id of its name if one of these hosts reported under its
         id already (a loop's items shown under two banners of the free strategy do not
         count); then record its hosts under its id."""
@@ -465,7 +430,7 @@ class TextParser(LineParser):
         ):
             name = task["name"]
             n = self._occurrences[name] = self._occurrences.get(name, 1) + 1
-            task["id"] = _task_id(self.emit.current_play(), False, name, n)
+            task["id"] = occurrence_id(self.emit.current_play(), False, name, n)
             task["announced"] = False
             reported = self._reported.setdefault(task["id"], {})
         for host, record in hosts.items():
@@ -473,10 +438,10 @@ class TextParser(LineParser):
 
     # -- timing ----------------------------------------------------------------------
     def _profile(self, match: re.Match[str], text: str, offset: int) -> None:
-        prev = _hms(match.group(3), match.group(4), match.group(5))
-        total = _hms(match.group(6), match.group(7), match.group(8))
+        prev = hms(match.group(3), match.group(4), match.group(5))
+        total = hms(match.group(6), match.group(7), match.group(8))
         if self._base is None:
-            stamp = _profile_stamp(text)
+            stamp = profile_stamp(text)
             if stamp is not None:
                 self._base = stamp - timedelta(seconds=total)
         timed, self._timed = self._timed, self._pending_banner
@@ -503,50 +468,6 @@ class TextParser(LineParser):
             return
         days, hours, minutes, seconds = (int(g) for g in match.groups())
         self._timer_total = float(((days * 24 + hours) * 60 + minutes) * 60 + seconds)
-
-
-def _banner_line(text: str) -> bool:
-    """A banner or the recap: never inside a result dump (its lines are indented)."""
-    return text.startswith(("PLAY", "TASK", "RUNNING HANDLER")) and bool(
-        BANNER.match(text) or RECAP.match(text)
-    )
-
-
-def _task_id(play_id: str, handler: bool, name: str, occurrence: int) -> str:
-    kind = "handler" if handler else "task"
-    if occurrence == 1:
-        return stable_id(play_id, kind, name)
-    return stable_id(play_id, kind, name, occurrence)
-
-
-def _merge_item(current: Status | None, item: Status) -> Status:
-    order = [Status.SKIPPED, Status.OK, Status.CHANGED, Status.FAILED]
-    if current is None:
-        return item
-    if item not in order or current not in order:
-        return item
-    return max(current, item, key=order.index)
-
-
-def _stats(text: str) -> HostStats:
-    values = dict(pair.split("=", 1) for pair in text.split())
-    return HostStats.from_mapping({k: int(v) for k, v in values.items()})
-
-
-def _hms(hours: str, minutes: str, seconds: str) -> float:
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-
-
-def _profile_stamp(text: str) -> datetime | None:
-    match = PROFILE_DATE.match(text)
-    if not match:
-        return None
-    try:
-        stamp = datetime.strptime(f"{match.group(1)} {match.group(2)}", "%d %B %Y %H:%M:%S")
-    except ValueError:
-        return None
-    tz = match.group(3) or "+0000"
-    return parse_time(stamp.isoformat() + tz[:3] + ":" + tz[3:])
 
 
 def iter_events(
