@@ -149,9 +149,15 @@ def test_deleted_file_closes_its_open_run(store: duckdb.DuckDBPyConnection, tmp_
     assert stored_results(store) == stored and sum(stored.values()) > 0
 
 
+def counter(store: duckdb.DuckDBPyConnection, metric: str) -> float:
+    row = store.execute("SELECT sum(value) FROM counters WHERE metric = ?", [metric]).fetchone()
+    return row[0] if row and row[0] is not None else 0.0
+
+
 def test_idle_run_is_interrupted_then_resumes(
     store: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
+    """The grown file is stored again, whole, without counting its run twice."""
     logs = tmp_path / "logs"
     logs.mkdir()
     target = logs / "run.jsonl"
@@ -161,34 +167,12 @@ def test_idle_run_is_interrupted_then_resumes(
     w.step()
     w.step()  # nothing new and idle: interrupted
     assert store.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert counter(store, "runs") == 1
     with target.open("ab") as f:
         f.write(b"".join(all_lines[30:]))
     w.step()
     assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     assert stored_results(store) == expected_results(JSONL)
-
-
-def counter(store: duckdb.DuckDBPyConnection, metric: str) -> float:
-    row = store.execute("SELECT sum(value) FROM counters WHERE metric = ?", [metric]).fetchone()
-    return row[0] if row and row[0] is not None else 0.0
-
-
-def test_a_grown_finished_file_is_stored_again_without_counting_its_runs_twice(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    target = logs / "run.jsonl"
-    all_lines = lines(JSONL)
-    target.write_bytes(b"".join(all_lines[:30]))
-    w = watcher(store, logs, idle_s=0.0)
-    w.step()
-    w.step()  # idle: interrupted, counted once
-    assert counter(store, "runs") == 1
-    with target.open("ab") as f:
-        f.write(b"".join(all_lines[30:]))
-    w.step()  # stored again, whole
-    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     assert counter(store, "runs") == 1
 
 
