@@ -52,9 +52,10 @@ class Feed:
         """The input is over: close what is open (interrupted runs)."""
         raise NotImplementedError
 
-    def open_run(self) -> bool:
-        """Whether a run read from this input has not ended yet."""
-        return False
+    def ends_when_quiet(self) -> bool:
+        """Whether the input is over once it goes quiet (its open runs are closed and it
+        is read again only if it grows), rather than set aside until it grows."""
+        return True
 
 
 class LineFeed(Feed):
@@ -108,8 +109,8 @@ class LineFeed(Feed):
     def finish(self) -> list[Event]:
         return self.parser.finish(self.pos)
 
-    def open_run(self) -> bool:
-        return self.parser.emit.run is not None
+    def ends_when_quiet(self) -> bool:
+        return self.parser.emit.run is not None  # with every run ended, more may follow
 
 
 def _cut(sizes: list[int], budget: int) -> int | None:
@@ -181,9 +182,6 @@ class RunnerDirFeed(Feed):
 
     def finish(self) -> list[Event]:
         return self.parser.finish(-1)
-
-    def open_run(self) -> bool:
-        return self.parser.emit.run is not None
 
 
 def open_feed(record: FileRecord) -> Feed:

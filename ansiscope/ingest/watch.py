@@ -4,9 +4,9 @@ watchdog (inotify, or polling for NFS) only wakes the loop; every wake polls the
 followed files from their offsets, and a periodic rescan of the folders is the
 safety net for missed events. A file quiet for ``idle_s`` with a run still open has
 its runs closed (``interrupted`` without a recap); should it grow again it is stored
-again, whole. A quiet file whose runs have all ended stays followed from its offset
-(a log that many runs append to, such as Ansible's ``log_path``). A deleted file's
-open runs are closed the same way.
+again, whole. A quiet log whose runs have all ended (one that many runs append to,
+such as Ansible's ``log_path``) is set aside instead: when it grows it is followed
+again from its offset. A deleted file's open runs are closed the same way.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ class Watcher:
         self.stop = threading.Event()
         self._last_scan = 0.0
         self._bad: dict[str, float] = {}  # unreadable path -> size when it was tried
+        self._aside: dict[str, int] = {}  # quiet log, every run ended -> its size then
         self.last_ingest = time.time()
 
     def run(
@@ -114,11 +115,11 @@ class Watcher:
                 self.last_ingest = time.time()
                 total.events += written.events
                 total.results += written.results
-            elif (
-                feed.open_run()
-                and now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s
-            ):
-                self._close_idle(feed)
+            elif now - self.ingester.last_growth.get(feed.record.file_id, now) > self.idle_s:
+                if feed.ends_when_quiet():
+                    self._close_idle(feed)
+                else:
+                    self._set_aside(feed)
         return total
 
     def _scan(self) -> None:
@@ -131,6 +132,9 @@ class Watcher:
                 continue
             if key in self._bad and self._bad[key] == size:
                 continue  # unrecognised before, unchanged since
+            if self._aside.get(key, -1) == size:
+                continue  # quiet with every run ended, unchanged since
+            self._aside.pop(key, None)
             try:
                 self.ingester.track(path)
             except ParseError as exc:
@@ -143,6 +147,17 @@ class Watcher:
         elif skipped:
             names = ", ".join(s.split(" (byte", 1)[0].split(": ", 1)[0] for s in skipped[:3])
             self.report(f"skipped {len(skipped)} files that are not Ansible logs ({names}, …)")
+
+    def _set_aside(self, feed: Feed) -> None:
+        """A quiet log whose runs have all ended (Ansible's ``log_path``, a file that
+        runs are appended to): no longer read on every step, but not over either.
+        When it grows, it is followed again from its offset (nothing stored again)."""
+        try:
+            size = feed.path.stat().st_size
+        except OSError:
+            return
+        self.ingester.feeds.pop(feed.record.file_id, None)
+        self._aside[str(feed.path)] = size
 
     def _close_idle(self, feed: Feed) -> None:
         """A quiet file is over for now: close its runs (a recap still buffered by the

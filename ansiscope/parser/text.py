@@ -104,13 +104,13 @@ class TextParser(LineParser):
         self._timed_total: float | None = None
         self._timer_total: float | None = None
         self._dump_target: tuple[HostRecord, bool] | None = None
-        # A task name met again in a play is the same task (a serial batch, the free
-        # strategy, a meta task per host) unless a host reports under it again (a file
-        # included once per loop item): then it is the name's next task.
         self._stamp: datetime | None = None  # the last line's time, from its prefix
         self._run_hosts: set[str] = set()  # hosts with results in the run
         self._pid: str | None = None  # the ansible-playbook process of a log file line
         self._run_pid: str | None = None  # ... and of the open run
+        # A task name met again in a play is the same task (a serial batch, the free
+        # strategy, a meta task per host) unless a host reports under it again (a file
+        # included once per loop item): then it is the name's next task.
         self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
         self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
 

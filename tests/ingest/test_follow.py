@@ -180,7 +180,7 @@ def test_ansible_log_file_that_runs_append_to(
     store: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     """Ansible's log_path file: a run ends at its recap (no line follows it until the
-    next run), the quiet file stays followed, and the next run is read from there."""
+    next run), the quiet file is set aside, and the next run is read from its offset."""
     logs = tmp_path / "logs"
     logs.mkdir()
     target = logs / "ansible.log"
@@ -189,8 +189,11 @@ def test_ansible_log_file_that_runs_append_to(
     w = watcher(store, logs, idle_s=0.0)
     w.step()
     assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
-    w.step()  # quiet, nothing open: not closed, not stored again
+    w.step()  # quiet, nothing open: set aside (not read each step), not closed
     assert store.execute("SELECT state FROM files").fetchall() == [("following",)]
+    assert not w.ingester.feeds
+    w.step()  # unchanged: stays aside
+    assert not w.ingester.feeds
     with target.open("ab") as f:
         f.write(second.read_bytes())
     w.step()
