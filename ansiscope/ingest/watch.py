@@ -64,8 +64,9 @@ class Watcher:
         self.rescan = threading.Event()
         self.stop = threading.Event()
         self._last_scan = 0.0
-        self._bad: dict[str, float] = {}  # unreadable path -> size when it was tried
-        self._aside: dict[str, int] = {}  # quiet log, every run ended -> its size then
+        # path -> its size when it was last left alone: unrecognised, or a quiet log
+        # with every run ended; the rescan looks at it again once the size changes
+        self._unchanged: dict[str, int] = {}
         self.last_ingest = time.time()
 
     def run(
@@ -130,18 +131,14 @@ class Watcher:
                 size = path.stat().st_size
             except OSError:
                 continue
-            if key in self._bad and self._bad[key] == size:
-                continue  # unrecognised before, unchanged since
-            if self._aside.get(key, -1) == size:
-                continue  # quiet with every run ended, unchanged since
-            self._aside.pop(key, None)
+            if self._unchanged.get(key, -1) == size:
+                continue
+            self._unchanged.pop(key, None)
             try:
                 self.ingester.track(path)
             except ParseError as exc:
-                self._bad[key] = size
+                self._unchanged[key] = size
                 skipped.append(str(exc))
-            else:
-                self._bad.pop(key, None)
         if len(skipped) == 1:
             self.report(f"skipped: {skipped[0]}")
         elif skipped:
@@ -157,7 +154,7 @@ class Watcher:
         except OSError:
             return
         self.ingester.feeds.pop(feed.record.file_id, None)
-        self._aside[str(feed.path)] = size
+        self._unchanged[str(feed.path)] = size
 
     def _close_idle(self, feed: Feed) -> None:
         """A quiet file is over for now: close its runs (a recap still buffered by the
