@@ -155,6 +155,12 @@ class TextParser(LineParser):
         self._stamp, self._pid = stamp, pid
         return text[match.end() :]
 
+    def _emit_recap(self, offset: int, at: datetime | None) -> None:
+        """The recap is over: emit it (the run ends later: lines may follow it)."""
+        assert self._recap is not None
+        self._recap_done = True
+        self.emit.recap(offset, self._recap, at, end=False)
+
     def _recap_complete(self, host: str) -> bool:
         """Whether the recap (sorted by host) has reached the last host with results
         and covers them all: in a log file no blank line or next banner may come soon
@@ -175,12 +181,10 @@ class TextParser(LineParser):
                 self._recap[match.group(1)] = stats_of(match.group(2))
                 if self._stamp is not None and self._recap_complete(match.group(1)):
                     # a log file: nothing follows a run's recap until the next run
-                    self._recap_done = True
-                    self.emit.recap(offset, self._recap, now, end=False)
+                    self._emit_recap(offset, now)
                     self._end_run(offset)
                 return
-            self._recap_done = True
-            self.emit.recap(offset, self._recap, now, end=False)
+            self._emit_recap(offset, now)
         if text.startswith(("PLAY", "TASK", "RUNNING HANDLER")):
             if RECAP.match(text):
                 self._flush(offset)
@@ -300,8 +304,7 @@ class TextParser(LineParser):
         if self._dump is not None:
             self._dump = None
         if self._recap is not None and not self._recap_done:
-            self._recap_done = True
-            self.emit.recap(offset, self._recap, None, end=False)
+            self._emit_recap(offset, None)
         if self.emit.run is not None:
             self._end_run(offset)
         return self.emit.drain()
