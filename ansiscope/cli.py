@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import duckdb
 import orjson
 from rich.console import Console
 
@@ -230,14 +229,13 @@ def summary(
 
 def _stored_run(db: str, ref: str) -> RunTree:
     from ansiscope.analytics.views import run_tree
-    from ansiscope.ingest.queries import resolve_run
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
 
-    con = connect(db, read_only=True)
+    store = open_store(db, read_only=True)
     try:
-        return run_tree(con, resolve_run(con, ref))
+        return run_tree(store, store.resolve_run(ref))
     finally:
-        con.close()
+        store.close()
 
 
 def _verdict(run: RunTree) -> str:
@@ -270,9 +268,14 @@ def main(argv: list[str] | None = None) -> None:
     except AnsiscopeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except duckdb.Error as exc:  # a store problem we did not foresee: one line, not a traceback
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:
+        from ansiscope.store import backend_errors
+
+        if not isinstance(exc, backend_errors()):
+            raise
+        # a store problem we did not foresee: one line, not a traceback
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         click.echo(f"error: the store: {first}", err=True)
         sys.exit(2)
-    except BrokenPipeError:
-        sys.exit(0)

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import click
-import duckdb
 from rich.console import Console
 from rich.table import Table
 
@@ -28,8 +27,7 @@ from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import gate_report
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.labels import run_labels
-from ansiscope.ingest.queries import playbook_filter, resolve_run
-from ansiscope.ingest.schema import connect
+from ansiscope.store import Store, open_store
 
 
 @cli.command()
@@ -86,14 +84,16 @@ def gate(
         _remote(server, run_ref, log, fail_on, out_fmt, output)
         return
     acks = load_acks(ack_file) if ack_file else []
-    con = connect(db, create=log is not None)  # --run on a missing store: say so, create nothing
+    store = open_store(db, create=log is not None)  # --run on a missing store: create nothing
     try:
-        run_id = _ingest_log(con, log, labels) if log else _pick(con, run_ref or "latest", playbook)
-        result = run_gate(con, run_id, Params(window=window), acks)
+        run_id = (
+            _ingest_log(store, log, labels) if log else _pick(store, run_ref or "latest", playbook)
+        )
+        result = run_gate(store, run_id, Params(window=window), acks)
         target = notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
-        tree = run_tree(con, run_id) if target else None
+        tree = run_tree(store, run_id) if target else None
     finally:
-        con.close()
+        store.close()
     if tree is not None:
         for line in target.notify(tree, result):
             click.echo(line, err=True)
@@ -117,34 +117,25 @@ def gate(
     sys.exit(1 if result.failing(fail_on) else 0)
 
 
-def _pick(con: duckdb.DuckDBPyConnection, ref: str, playbook: str | None) -> str:
+def _pick(store: Store, ref: str, playbook: str | None) -> str:
     if ref == "latest" and playbook:
-        where, params = playbook_filter(playbook)
-        row = con.execute(
-            f"SELECT run_id FROM runs WHERE {where} AND status <> 'running' "
-            "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT 1",
-            params,
-        ).fetchone()
-        if row is None:
+        run_id = store.latest_run_of(playbook)
+        if run_id is None:
             raise UsageError(f"no stored run of playbook {playbook!r}")
-        return str(row[0])
-    return resolve_run(con, ref)
+        return run_id
+    return store.resolve_run(ref)
 
 
-def _ingest_log(con: duckdb.DuckDBPyConnection, log: str, labels: tuple[str, ...]) -> str:
+def _ingest_log(store: Store, log: str, labels: tuple[str, ...]) -> str:
     path = Path(log)
     if not path.exists():
         raise ParseError(log, "no such file")
-    ingester = Ingester(con, run_labels(labels))
+    ingester = Ingester(store, run_labels(labels))
     ingester.backfill(path)
-    row = con.execute(
-        "SELECT r.run_id FROM runs r JOIN files f USING (file_id) WHERE f.path = ? "
-        "ORDER BY coalesce(r.started_at, r.ingested_at) DESC LIMIT 1",
-        [str(path)],
-    ).fetchone()
-    if row is None:
+    run_id = store.last_run_from(str(path))
+    if run_id is None:
         raise ParseError(log, "no Ansible run found in it")
-    return str(row[0])
+    return run_id
 
 
 def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:

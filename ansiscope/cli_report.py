@@ -21,9 +21,9 @@ from ansiscope.exporters.report import (
     load_stored,
     render,
 )
-from ansiscope.ingest.schema import connect
 from ansiscope.parser import open_input
 from ansiscope.redact import HostPseudonyms
+from ansiscope.store import duckdb_path, is_file_store, open_store
 
 
 def load_run(source: str, db: str) -> tuple[RunTree, GateResult | None, History]:
@@ -34,13 +34,13 @@ def load_run(source: str, db: str) -> tuple[RunTree, GateResult | None, History]
         if not runs:
             raise ParseError(source, "no Ansible run found")
         return runs[-1], None, {}
-    if not Path(db).exists():
+    if is_file_store(db) and not duckdb_path(db).exists():
         raise UsageError(f"{source}: no such file, and no store at {db} to look it up in")
-    con = connect(db, read_only=True)
+    store = open_store(db, read_only=True)
     try:
-        return load_stored(con, source)
+        return load_stored(store, source)
     finally:
-        con.close()
+        store.close()
 
 
 @cli.command()

@@ -14,11 +14,11 @@ from ansiscope.cli import cli
 from ansiscope.cli_notify import notifier_from, notify_options
 from ansiscope.cli_store import db_option, label_option
 from ansiscope.errors import UsageError
-from ansiscope.exporters.server import MAX_UPLOAD, Service
-from ansiscope.exporters.webconfig import load_web_config, plain_checker, read_password
 from ansiscope.ingest.labels import run_labels
-from ansiscope.ingest.retention import parse_age
-from ansiscope.ingest.schema import connect
+from ansiscope.service.core import MAX_UPLOAD, Service
+from ansiscope.service.webconfig import load_web_config, plain_checker, read_password
+from ansiscope.store import open_store
+from ansiscope.store.retention import parse_age
 
 
 @cli.command()
@@ -109,10 +109,9 @@ def serve(
         if config.tls:
             tls_cert, tls_key = config.tls
         checker = config.checker() or checker
-    con = connect(db)
+    store = open_store(db)
     service = Service(
-        con,
-        db=db,
+        store,
         watch=roots,
         poll=poll,
         labels=run_labels(labels),

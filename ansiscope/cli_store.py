@@ -19,22 +19,21 @@ from rich.table import Table
 
 from ansiscope import client
 from ansiscope.cli import cli, format_option
-from ansiscope.errors import AnsiscopeError, ParseError, UsageError
+from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters.summary import fmt_seconds
-from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester, discover
 from ansiscope.ingest.labels import run_labels
-from ansiscope.ingest.queries import MAX_RUNS, list_runs
-from ansiscope.ingest.schema import connect, default_db, tune_for_ingest
 from ansiscope.ingest.stdin import ingest_stdin
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser.events import LogFormat, RunStatus
+from ansiscope.store import MAX_RUNS, default_db, open_store, retention
 
 db_option = click.option(
     "--db",
     default=default_db,
     show_default="$ANSISCOPE_DB or ./ansiscope.duckdb",
-    help="The DuckDB store.",
+    help="The store: a DuckDB file (or duckdb:///PATH), clickhouse://USER@HOST:8123/DB, "
+    "or chdb:///PATH.",
 )
 label_option = click.option(
     "--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label the runs (repeatable)."
@@ -69,9 +68,8 @@ def _ingest(
     stop: threading.Event,
 ) -> None:
     err = Console(stderr=True, highlight=False)
-    con = connect(db)
-    tune_for_ingest(con)
-    ingester = Ingester(con, run_labels(labels))
+    store = open_store(db, ingest=True)
+    ingester = Ingester(store, run_labels(labels))
     forced = LogFormat(fmt) if fmt else None
     problems: list[str] = []
     unchanged = not_logs = 0
@@ -126,7 +124,7 @@ def _ingest(
             done += size
             progress.update(task, files=f"{n}/{len(inputs)}")
             show()
-    con.close()
+    store.close()
     for problem in problems[:20]:
         click.echo(f"warning: {problem}", err=True)
     if len(problems) > 20:
@@ -225,9 +223,8 @@ def watch(
     missing = [str(r) for r in roots if not r.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}")
-    con = connect(db)
-    tune_for_ingest(con)
-    ingester = Ingester(con, run_labels(labels))
+    store = open_store(db, ingest=True)
+    ingester = Ingester(store, run_labels(labels))
     watcher = Watcher(
         ingester,
         roots,
@@ -245,7 +242,7 @@ def watch(
     signal.signal(signal.SIGINT, _stop)
     click.echo(f"watching {', '.join(map(str, roots))} into {db} (Ctrl-C to stop)", err=True)
     watcher.run()
-    con.close()
+    store.close()
     t = ingester.totals
     click.echo(f"stopped: {t.runs_started} runs, {t.results:,} host results stored", err=True)
 
@@ -272,17 +269,16 @@ def runs(
         query = {"playbook": playbook, "status": status, "since": since, "limit": limit}
         rows = client.runs(server, query)
     else:
-        con = connect(db, read_only=True)
+        store = open_store(db, read_only=True)
         try:
-            rows = list_runs(
-                con,
+            rows = store.list_runs(
                 playbook=playbook,
                 status=status,
                 since=retention.parse_since(since),
                 limit=limit,
             )
         finally:
-            con.close()
+            store.close()
     if out_fmt == "json":
         sys.stdout.buffer.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2) + b"\n")
         return
@@ -334,9 +330,11 @@ def prune(db: str, older_than: str, no_compact: bool) -> None:
     """Delete old runs and reclaim their space."""
     cutoff = retention.parse_since(older_than)
     assert cutoff is not None
-    if not Path(db).exists():
-        raise AnsiscopeError(f"{db}: no such store")
-    result = retention.prune(Path(db), cutoff, compact=not no_compact)
+    store = open_store(db, create=False)
+    try:
+        result = store.prune(cutoff, compact=not no_compact)
+    finally:
+        store.close()
     click.echo(
         f"{db}: {result.runs} runs older than {cutoff:%Y-%m-%d %H:%M} UTC deleted; "
         f"{result.size_before / 1e6:.1f} MB → {result.size_after / 1e6:.1f} MB"

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from ansiscope.errors import AnsiscopeError
-from ansiscope.exporters.webconfig import read_password
+from ansiscope.service.webconfig import read_password
 
 TIMEOUT_S = 120
 

@@ -21,7 +21,7 @@ from jsonl_gen import generate
 from streamlit.testing.v1 import AppTest
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
 
 APP = str(Path(__file__).resolve().parent.parent / "ansiscope" / "dashboards" / "app.py")
 PAGES = [
@@ -51,10 +51,10 @@ def main() -> None:
         log = Path(tmp) / "history.jsonl"
         generate(log, size)
         db = Path(tmp) / "dash.duckdb"
-        con = connect(db)
-        ingester = Ingester(con)
+        store = open_store(db)
+        ingester = Ingester(store)
         assert ingester.backfill(log)
-        con.close()
+        store.close()
         os.environ["ANSISCOPE_DASHBOARD_DB"] = str(db)
         for page in PAGES:
             cold = render(page)

@@ -20,8 +20,7 @@ from jsonl_gen import generate
 
 from ansiscope.analytics.gate import gate
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.queries import resolve_run
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
 
 TASKS, HOSTS = 200, 10
 
@@ -31,22 +30,22 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "history.jsonl"
         generate(log, runs * TASKS * HOSTS, tasks=TASKS)
-        con = connect(Path(tmp) / "gate.duckdb")
+        store = open_store(Path(tmp) / "gate.duckdb")
         started = time.perf_counter()
-        ingester = Ingester(con)
+        ingester = Ingester(store)
         assert ingester.backfill(log)
-        (results,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+        (results,) = store.con.execute("SELECT count(*) FROM results").fetchone() or (0,)
         print(
             f"history: {runs} runs × {TASKS} tasks × {HOSTS} hosts = {results:,} host results "
             f"(ingested in {time.perf_counter() - started:.0f} s)"
         )
-        run_id = resolve_run(con, "latest")
+        run_id = store.resolve_run("latest")
         times = []
         for _ in range(5):
             t = time.perf_counter()
-            result = gate(con, run_id)
+            result = gate(store, run_id)
             times.append(time.perf_counter() - t)
-        con.close()
+        store.close()
     print(
         f"gate over the latest run: {len(result.findings):,} series judged; "
         f"best {min(times) * 1000:.0f} ms, median {sorted(times)[2] * 1000:.0f} ms (target ≤1000 ms)"

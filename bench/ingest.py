@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from jsonl_gen import generate
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect, tune_for_ingest
 from ansiscope.parser.shapes import LineDoc
+from ansiscope.store import open_store
 
 
 def bare_orjson(path: Path) -> float:
@@ -57,15 +57,14 @@ def typed_decode(path: Path) -> float:
 def ingest(path: Path, db: Path) -> None:
     """The measured part, in its own process so its peak RSS is its own."""
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    con = connect(db)
-    tune_for_ingest(con)  # as `ansiscope ingest` does
-    con.execute("SET threads = 1")
+    store = open_store(db, ingest=True)  # as `ansiscope ingest` does
+    store.con.execute("SET threads = 1")
     start = time.perf_counter()
-    ingester = Ingester(con)
+    ingester = Ingester(store)
     assert ingester.backfill(path)
     elapsed = time.perf_counter() - start
-    (stored,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
-    con.close()
+    (stored,) = store.con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+    store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(

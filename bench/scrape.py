@@ -25,9 +25,9 @@ from jsonl_gen import generate
 from prometheus_client import CollectorRegistry, generate_latest
 
 from ansiscope.exporters.metrics import StoreCollector
-from ansiscope.exporters.server import Service
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
+from ansiscope.service.core import Service
+from ansiscope.store import open_store
 
 
 def scrape_times(url: str, n: int) -> list[float]:
@@ -46,16 +46,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         history = Path(tmp) / "history.jsonl"
         generate(history, size)
-        con = connect(Path(tmp) / "scrape.duckdb")
-        ingester = Ingester(con)
+        store = open_store(Path(tmp) / "scrape.duckdb")
+        ingester = Ingester(store)
         assert ingester.backfill(history)
         watched = Path(tmp) / "watched"
         watched.mkdir()
-        service = Service(con, db="bench", watch=[watched])
+        service = Service(store, watch=[watched])
         url = f"http://127.0.0.1:{service.start('127.0.0.1', 0)}/metrics"
         scrape_times(url, 3)  # warm-up
         registry = CollectorRegistry()
-        registry.register(StoreCollector(con.cursor, cache_s=0.0))
+        registry.register(StoreCollector(store.reader, cache_s=0.0))
         collect = []
         for _ in range(10):
             t = time.perf_counter()

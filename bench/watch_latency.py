@@ -24,8 +24,8 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
 from ansiscope.ingest.watch import Watcher
+from ansiscope.store import open_store
 
 PREFIX = "0a0b0c0d-0001-6e72-2971-"
 
@@ -40,11 +40,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         logs = Path(tmp) / "logs"
         logs.mkdir()
-        con = connect(Path(tmp) / "store.duckdb")
-        watcher = Watcher(Ingester(con), [logs], poll=poll)
+        store = open_store(Path(tmp) / "store.duckdb")
+        watcher = Watcher(Ingester(store), [logs], poll=poll)
         thread = threading.Thread(target=watcher.run, daemon=True)
         thread.start()
-        reader = con.cursor()
+        reader = store.con.cursor()
         target = logs / "run.jsonl"
         task = {
             "id": PREFIX + "000000000002",
@@ -94,7 +94,7 @@ def main() -> None:
         watcher.stop.set()
         watcher.wake.set()
         thread.join(timeout=10)
-        con.close()
+        store.close()
     latencies.sort()
     q = statistics.quantiles(latencies, n=100)
     print(f"watch ({'polling' if poll else 'inotify'}): {n} appends, append-to-queryable latency")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ansiscope.analytics.runtree import RunTree, assemble
-from ansiscope.exporters.server import Service
 from ansiscope.parser import open_input
+from ansiscope.service.core import Service
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_logs"
@@ -44,15 +44,15 @@ def samples() -> Path:
 def service(tmp_path: Path) -> Iterator[tuple[Service, str, Path]]:
     """A running service on a free port, over a store loaded with the sample logs,
     following an empty folder."""
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
     from tests.ingest.helpers import ingest
 
     db = tmp_path / "serve.duckdb"
-    con = connect(db)
-    ingest(con, *sample_paths())
+    store = open_store(db)
+    ingest(store, *sample_paths())
     watched = tmp_path / "watched"
     watched.mkdir()
-    svc = Service(con, db=str(db), watch=[watched])
+    svc = Service(store, watch=[watched])
     port = svc.start("127.0.0.1", 0)
     yield svc, f"http://127.0.0.1:{port}", watched
     svc.shutdown()

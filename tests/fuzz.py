@@ -32,7 +32,7 @@ import ansiscope.cli_store  # noqa: F401  (the commands register themselves)
 from ansiscope.cli import cli
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters.metrics import Findings, StoreCollector
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
 from tests.conftest import SAMPLES
 
 ODD: list[Any] = [
@@ -146,14 +146,14 @@ def exercise(path: Path, folder: Path) -> None:
     if runs:
         _invoke(runner, "summary", "latest", "--db", db, "--performance")
         _invoke(runner, "gate", "--db", db, "--run", "latest")
-    con = connect(Path(db))
+    store = open_store(Path(db))
     try:
         registry = CollectorRegistry()
-        registry.register(StoreCollector(con.cursor))
-        Findings().refresh(con)
+        registry.register(StoreCollector(store.cursor))
+        Findings().refresh(store)
         generate_latest(registry)
     finally:
-        con.close()
+        store.close()
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ import dataclasses
 from collections import Counter, defaultdict
 from typing import Any
 
-import duckdb
 import pandas as pd
 
 from ansiscope.analytics.acks import Ack, acknowledge
@@ -21,7 +20,7 @@ from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, judge
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
-from ansiscope.ingest import queries
+from ansiscope.store.base import Reader
 
 SCHEMA_VERSION = 1
 
@@ -89,15 +88,15 @@ class GateResult:
 
 
 def gate(
-    con: duckdb.DuckDBPyConnection,
+    store: Reader,
     run_id: str,
     params: Params | None = None,
     acks: list[Ack] | None = None,
 ) -> GateResult:
     """Judge stored run ``run_id`` against the history before it."""
     params = params or Params()
-    part = queries.run_partition(con, run_id)
-    runs = queries.partition_runs(con, part, params.window + params.sustained_runs + 25)
+    part = store.run_partition(run_id)
+    runs = store.partition_runs(part, params.window + params.sustained_runs + 25)
     order = list(runs["run_id"])
     if run_id not in order:  # (same timestamp as others: keep it last)
         order.append(run_id)
@@ -105,8 +104,8 @@ def gate(
         order.remove(run_id)
         order.append(run_id)
     ok_runs = set(runs.loc[runs["status"] == "successful", "run_id"]) - {run_id}
-    tasks = queries.task_rows(con, order)
-    hosts = queries.host_rows(con, order)
+    tasks = store.task_rows(order)
+    hosts = store.host_rows(order)
     keyed = _key_tasks(tasks, order, part["playbook"])
     findings: list[Finding] = []
     durations = dict(zip(runs["run_id"], runs["duration_s"], strict=True))

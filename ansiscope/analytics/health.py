@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
-import duckdb
 import pandas as pd
 
 from ansiscope.analytics.taskkey import key_column
-from ansiscope.ingest import history_queries
+from ansiscope.store.base import Reader
 
 SUCCESS_TARGET = 0.99
 MTTR_TARGET_S = 3600.0
@@ -20,7 +19,7 @@ FAILED = ("failed", "unreachable")
 
 
 def playbook_health(
-    con: duckdb.DuckDBPyConnection,
+    store: Reader,
     now: datetime | None = None,
     success_target: float = SUCCESS_TARGET,
     mttr_target_s: float = MTTR_TARGET_S,
@@ -28,7 +27,7 @@ def playbook_health(
     """One row per playbook: last run, success rates per window against the target,
     runs per day, change-failure rate, mean time to recovery against the target."""
     now = now or datetime.now(UTC)
-    runs = history_queries.runs_frame(con)
+    runs = store.runs_frame()
     runs = runs[runs["status"] != "running"]
     rows = []
     for playbook, group in runs.groupby("playbook", sort=True):
@@ -84,9 +83,9 @@ def recovery_times(runs: pd.DataFrame) -> list[float]:
     return out
 
 
-def flaky_tasks(con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 100) -> pd.DataFrame:
+def flaky_tasks(store: Reader, playbook: str, limit: int = 100) -> pd.DataFrame:
     """Tasks that fail then pass again, or fail on a minority of runs."""
-    frame = history_queries.task_history_frame(con, playbook, limit)
+    frame = store.task_history_frame(playbook, limit)
     if frame.empty:
         return pd.DataFrame(columns=["task", "runs", "failures", "failure_rate", "flips"])
     frame["key"] = key_column(frame, playbook)
@@ -113,9 +112,9 @@ def flaky_tasks(con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 100)
     )
 
 
-def host_health(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:
+def host_health(store: Reader, since: datetime | None = None) -> pd.DataFrame:
     """Per host: runs seen, failure and unreachable frequency, last seen."""
-    frame = history_queries.host_frame(con, since)
+    frame = store.host_frame(since)
     if frame.empty:
         return pd.DataFrame(
             columns=["host", "runs", "failure_rate", "unreachable_rate", "last_seen"]
@@ -134,6 +133,6 @@ def host_health(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -
     )
 
 
-def host_tasks(con: duckdb.DuckDBPyConnection, host: str) -> pd.DataFrame:
+def host_tasks(store: Reader, host: str) -> pd.DataFrame:
     """The slowest tasks on one host."""
-    return history_queries.host_task_durations(con, host)
+    return store.host_task_durations(host)

@@ -4,14 +4,13 @@ run would have ended without that straggler; time lost to retries."""
 
 from __future__ import annotations
 
-import duckdb
 import numpy as np
 import pandas as pd
 
 from ansiscope.analytics.changepoints import ChangePoint, change_points
 from ansiscope.analytics.runtree import RunTree
 from ansiscope.analytics.taskkey import key_column
-from ansiscope.ingest import history_queries
+from ansiscope.store.base import Reader
 
 STATS_COLUMNS = [
     "task",
@@ -29,12 +28,16 @@ STATS_COLUMNS = [
 ]
 
 
-def task_stats(con: duckdb.DuckDBPyConnection, playbook: str, limit: int = 200) -> pd.DataFrame:
+def task_stats(store: Reader, playbook: str, limit: int = 200) -> pd.DataFrame:
     """Per task of a playbook over its last ``limit`` runs, slowest (p50) first."""
-    frame = history_queries.task_history_frame(con, playbook, limit)
+    return task_stats_of(store.task_history_frame(playbook, limit), playbook)
+
+
+def task_stats_of(frame: pd.DataFrame, playbook: str) -> pd.DataFrame:
+    """``task_stats`` over a ``Reader.task_history_frame`` already fetched."""
     if frame.empty:
         return pd.DataFrame(columns=STATS_COLUMNS)
-    frame["key"] = key_column(frame, playbook)
+    frame = frame.assign(key=key_column(frame, playbook))
     total_p50 = float(frame.drop_duplicates("run_id")["run_duration_s"].median() or 0.0)
     rows = []
     for key, group in frame.groupby("key", sort=False):
@@ -122,14 +125,16 @@ def straggler_savings(run: RunTree) -> dict[str, float]:
     return frame.groupby("straggler")["waited_s"].sum().sort_values(ascending=False).to_dict()
 
 
-def task_series(
-    con: duckdb.DuckDBPyConnection, playbook: str, key: str, limit: int = 200
-) -> pd.DataFrame:
+def task_series(store: Reader, playbook: str, key: str, limit: int = 200) -> pd.DataFrame:
     """One task's wall time per run (oldest first), with the runs' status."""
-    frame = history_queries.task_history_frame(con, playbook, limit)
+    return task_series_of(store.task_history_frame(playbook, limit), playbook, key)
+
+
+def task_series_of(frame: pd.DataFrame, playbook: str, key: str) -> pd.DataFrame:
+    """``task_series`` over a ``Reader.task_history_frame`` already fetched."""
     if frame.empty:
         return pd.DataFrame(columns=["run_id", "at", "wall_s", "status"])
-    frame["key"] = key_column(frame, playbook)
+    frame = frame.assign(key=key_column(frame, playbook))
     mine = frame[frame["key"] == key]
     return (
         mine.groupby(["run_id", "at", "status"], as_index=False)["wall_s"]

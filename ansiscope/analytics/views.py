@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import duckdb
 import pandas as pd
 
 from ansiscope.analytics.detector import Verdict
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.runtree import RunAssembler, RunTree
-from ansiscope.ingest import history_queries, queries
+from ansiscope.store.base import Reader
 
 
 def runs_table(
-    con: duckdb.DuckDBPyConnection,
+    store: Reader,
     *,
     playbook: str | None = None,
     status: str | None = None,
@@ -25,7 +24,7 @@ def runs_table(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Stored runs, newest first, filtered; ``label`` is ``key=value``."""
-    rows = queries.list_runs(con, playbook=playbook, status=status, since=since, limit=limit)
+    rows = store.list_runs(playbook=playbook, status=status, since=since, limit=limit)
     frame = pd.DataFrame(rows)
     if frame.empty:
         return pd.DataFrame(
@@ -46,28 +45,26 @@ def runs_table(
         key, _, value = label.partition("=")
         frame = frame[[r.get(key) == value for r in frame["labels"]]]
     if host:
-        hosts = history_queries.run_hosts(con, list(frame["run_id"]))
+        hosts = store.run_hosts(list(frame["run_id"]))
         frame = frame[frame["run_id"].isin(set(hosts.loc[hosts["host"] == host, "run_id"]))]
     frame["playbook"] = frame["playbook"].fillna("")
     return frame.reset_index(drop=True)
 
 
-def runs_per_day(
-    con: duckdb.DuckDBPyConnection, days: int = 30, now: datetime | None = None
-) -> pd.DataFrame:
+def runs_per_day(store: Reader, days: int = 30, now: datetime | None = None) -> pd.DataFrame:
     """Runs per day and status over the last ``days`` days."""
     now = now or datetime.now(UTC)
-    runs = history_queries.runs_frame(con, since=now - timedelta(days=days))
+    runs = store.runs_frame(since=now - timedelta(days=days))
     if runs.empty:
         return pd.DataFrame(columns=["day", "status", "runs"])
     runs["day"] = pd.to_datetime(runs["started_at"], utc=True).dt.floor("D")
     return runs.groupby(["day", "status"]).size().rename("runs").reset_index()
 
 
-def run_tree(con: duckdb.DuckDBPyConnection, run_id: str) -> RunTree:
+def run_tree(store: Reader, run_id: str) -> RunTree:
     """A stored run rebuilt as the same tree a log file gives."""
     assembler = RunAssembler()
-    done = [r for e in queries.run_events(con, run_id) if (r := assembler.add(e)) is not None]
+    done = [r for e in store.run_events(run_id) if (r := assembler.add(e)) is not None]
     tree = done[0] if done else assembler.current
     assert tree is not None
     return tree
@@ -116,11 +113,11 @@ def failed_results(run: RunTree) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["play", "task", "host", "status", "msg"])
 
 
-def current_regressions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def current_regressions(store: Reader) -> pd.DataFrame:
     """Regressions and suspects in each playbook's latest run, with before/after."""
     rows = []
-    for playbook, run_id in history_queries.latest_runs(con):
-        result = gate(con, run_id)
+    for playbook, run_id in store.latest_runs():
+        result = gate(store, run_id)
         for f in result.findings:
             if f.verdict not in (Verdict.REGRESSION, Verdict.SUSPECT, Verdict.ACKNOWLEDGED):
                 continue
@@ -157,6 +154,11 @@ def current_regressions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     )
 
 
-def playbooks(con: duckdb.DuckDBPyConnection) -> list[str]:
+def playbooks(store: Reader) -> list[str]:
     """Every playbook with finished runs."""
-    return [p for p, _ in history_queries.latest_runs(con)]
+    return [p for p, _ in store.latest_runs()]
+
+
+def ingest_state(store: Reader) -> dict[str, object]:
+    """Quarantined lines, followed inputs and when the store last took events."""
+    return store.ingest_state()

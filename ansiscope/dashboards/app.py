@@ -7,9 +7,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ansiscope.dashboards.data import db_path
+from ansiscope.dashboards.data import db_path, reader
 from ansiscope.errors import AnsiscopeError
-from ansiscope.ingest.schema import connect
 
 HERE = Path(__file__).parent
 
@@ -18,16 +17,13 @@ st.set_page_config(page_title="ansiscope", page_icon=":material/troubleshoot:", 
 
 def _empty_store() -> bool:
     try:
-        con = connect(db_path(), read_only=True)
+        with reader() as store:
+            runs = store.run_count()
     except AnsiscopeError as exc:
         st.title("ansiscope")
         st.warning(str(exc))
         _how_to_ingest()
         return True
-    try:
-        (runs,) = con.execute("SELECT count(*) FROM runs").fetchone() or (0,)
-    finally:
-        con.close()
     if runs == 0:
         st.title("ansiscope")
         st.info("The store holds no runs yet.")

@@ -1,73 +1,76 @@
-"""The dashboard's access to the store: a read-only connection (to the snapshot the
-service publishes, or any store no writer holds), reopened when the file changes,
-and cached calls of analytics functions. No SQL here either."""
+"""The dashboard's access to the store: opened read-only (the snapshot ``serve``
+publishes for DuckDB, or the shared ClickHouse store itself), reopened when a
+snapshot file changes, and cached calls of analytics functions. No SQL here either."""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import duckdb
 import streamlit as st
 
-from ansiscope.ingest.schema import connect, default_db
+from ansiscope.store import Reader, Store, default_db, duckdb_path, is_file_store, open_store
 
 T = TypeVar("T")
 TTL_S = 10
 
 
 def db_path() -> str:
-    """``-- --db FILE`` after ``streamlit run``, else $ANSISCOPE_DB, else ./ansiscope.duckdb."""
+    """``-- --db URL`` after ``streamlit run``, else $ANSISCOPE_DASHBOARD_DB or $ANSISCOPE_DB,
+    else ./ansiscope.duckdb."""
     args = sys.argv[1:]
     if "--db" in args and args.index("--db") + 1 < len(args):
         return args[args.index("--db") + 1]
     return os.environ.get("ANSISCOPE_DASHBOARD_DB") or default_db()
 
 
-def version(path: str) -> float:
+def version(url: str) -> float:
+    """What changes when the data does: a DuckDB file's modification time (a shared
+    server has no such thing: 0, and the cache's TTL bounds staleness)."""
+    if not is_file_store(url):
+        return 0.0
     try:
-        return Path(path).stat().st_mtime
+        return duckdb_path(url).stat().st_mtime
     except OSError:
         return 0.0
 
 
 @st.cache_resource(max_entries=2)
-def _connection(path: str, mtime: float) -> duckdb.DuckDBPyConnection:
-    del mtime  # part of the cache key: a new snapshot gets a new connection
-    return connect(path, read_only=True)
+def _store(url: str, mtime: float) -> Store:
+    del mtime  # part of the cache key: a new snapshot gets a new store
+    return open_store(url, read_only=True)
 
 
-def con() -> duckdb.DuckDBPyConnection:
-    """A cursor on the current version of the store."""
-    path = db_path()
-    return _connection(path, version(path)).cursor()
+@contextmanager
+def reader() -> Iterator[Reader]:
+    """A reader on the current version of the store."""
+    url = db_path()
+    with _store(url, version(url)).reader() as store:
+        yield store
 
 
 @st.cache_data(ttl=TTL_S, show_spinner=False, max_entries=200)
 def _cached(
-    name: str, path: str, mtime: float, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
+    name: str, url: str, mtime: float, args: tuple[Any, ...], kwargs: tuple[tuple[str, Any], ...]
 ) -> Any:
     function = _REGISTRY[name]
-    cursor = _connection(path, mtime).cursor()
-    try:
-        return function(cursor, *args, **dict(kwargs))
-    finally:
-        cursor.close()
+    with _store(url, mtime).reader() as store:
+        return function(store, *args, **dict(kwargs))
 
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 
 
 def cached(function: Callable[..., T]) -> Callable[..., T]:
-    """Call ``function(con, *args)`` through the cache (keyed by the store's version)."""
+    """Call ``function(reader, *args)`` through the cache (keyed by the store's version)."""
     name = f"{function.__module__}.{function.__qualname__}"
     _REGISTRY[name] = function
 
     def call(*args: Any, **kwargs: Any) -> T:
-        path = db_path()
-        return _cached(name, path, version(path), args, tuple(sorted(kwargs.items())))  # type: ignore[no-any-return]
+        url = db_path()
+        return _cached(name, url, version(url), args, tuple(sorted(kwargs.items())))  # type: ignore[no-any-return]
 
     return call

@@ -13,11 +13,11 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-import duckdb
 import pandas as pd
 from prometheus_client.core import (
     CounterMetricFamily,
@@ -31,8 +31,8 @@ from prometheus_client.samples import Exemplar
 
 from ansiscope import __version__
 from ansiscope.analytics.health import WINDOWS, recovery_times
-from ansiscope.ingest import history_queries, metrics_queries
-from ansiscope.ingest.run_updates import DURATION_BUCKETS
+from ansiscope.store.base import Reader
+from ansiscope.store.counters import DURATION_BUCKETS
 
 RECOVERY_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
 OTHER = "other"
@@ -64,32 +64,29 @@ class Findings:
         self.flaky: dict[str, int] = {}
         self.updated: float | None = None
 
-    def refresh(self, con: duckdb.DuckDBPyConnection) -> None:
+    def refresh(self, store: Reader) -> None:
         from ansiscope.analytics.detector import Verdict
         from ansiscope.analytics.gate import gate
         from ansiscope.analytics.health import flaky_tasks
 
-        latest = con.execute(
-            "SELECT playbook, arg_max(run_id, coalesce(started_at, ingested_at)) FROM runs "
-            "WHERE status <> 'running' AND playbook IS NOT NULL GROUP BY 1"
-        ).fetchall()
+        latest = store.latest_runs()
         regressions: Counter[str] = Counter()
         flaky: Counter[str] = Counter()
         for playbook, run_id in latest:
-            result = gate(con, run_id)
+            result = gate(store, run_id)
             regressions[playbook_label(playbook)] += sum(
                 1 for f in result.findings if f.kind == "task" and f.verdict is Verdict.REGRESSION
             )
-            flaky[playbook_label(playbook)] += len(flaky_tasks(con, playbook))
+            flaky[playbook_label(playbook)] += len(flaky_tasks(store, playbook))
         self.regressions, self.flaky, self.updated = dict(regressions), dict(flaky), time.time()
 
 
 class StoreCollector(Collector):
-    """Collects everything from a cursor factory; caches results for ``cache_s``."""
+    """Collects everything from the store's readers; caches results for ``cache_s``."""
 
     def __init__(
         self,
-        cursor: Callable[[], duckdb.DuckDBPyConnection],
+        reader: Callable[[], AbstractContextManager[Reader]],
         state: ServiceState | None = None,
         *,
         top_n: int = 100,
@@ -98,12 +95,13 @@ class StoreCollector(Collector):
         findings: Findings | None = None,
     ) -> None:
         self.findings = findings or Findings()
-        self.cursor = cursor
+        self.reader = reader
         self.state = state or ServiceState()
         self.top_n = top_n
         self.cache_s = cache_s
         self.clock = clock
         self._cache: tuple[float, list[Metric]] | None = None
+        self.backend = ("", "")  # (store, its version): known after the first collection
         self._lock = threading.Lock()
 
     def collect(self) -> Iterable[Metric]:
@@ -122,16 +120,15 @@ class StoreCollector(Collector):
 
     # -- the store --------------------------------------------------------------
     def _collect(self) -> list[Metric]:
-        con = self.cursor()
-        try:
-            counts = metrics_queries.counters(con)
-            running = metrics_queries.running(con)
-            last = metrics_queries.last_runs(con)
-            runs = history_queries.runs_frame(con)
-            exemplars = metrics_queries.last_durations(con)
-            size = metrics_queries.db_size(con)
-        finally:
-            con.close()
+        with self.reader() as store:
+            counts = store.counters()
+            running = store.running()
+            last = store.last_runs()
+            runs = store.runs_frame()
+            exemplars = store.last_durations()
+            size = store.size_bytes()
+            backend = store.backend()
+        self.backend = backend
         label = self._labeller(counts)
         out: list[Metric] = []
         out += self._counters(counts, label, exemplars)
@@ -139,7 +136,7 @@ class StoreCollector(Collector):
         out += self._last(last, label)
         out += self._ratios(runs, label)
         out += self._findings(label)
-        size_metric = GaugeMetricFamily("ansiscope_db_size_bytes", "Size of the DuckDB store.")
+        size_metric = GaugeMetricFamily("ansiscope_db_size_bytes", "Size of the store on disk.")
         size_metric.add_metric([], size)
         out.append(size_metric)
         return out
@@ -387,7 +384,10 @@ class StoreCollector(Collector):
             )
             last.add_metric([], s.last_ingest)
             out.append(last)
-        info = InfoMetricFamily("ansiscope_build", "Version of ansiscope and of DuckDB.")
-        info.add_metric([], {"version": __version__, "duckdb_version": duckdb.__version__})
+        info = InfoMetricFamily("ansiscope_build", "Version of ansiscope and of its store.")
+        store, store_version = self.backend
+        info.add_metric(
+            [], {"version": __version__, "store": store, "store_version": store_version}
+        )
         out.append(info)
         return out

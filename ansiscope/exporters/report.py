@@ -11,18 +11,17 @@ import html
 from typing import Any
 from xml.etree import ElementTree as ET
 
-import duckdb
 import orjson
 
 from ansiscope.analytics.gate import GateResult, gate
 from ansiscope.analytics.runtree import RunTree
-from ansiscope.analytics.timings import critical_path, task_series, task_stats
+from ansiscope.analytics.timings import critical_path, task_series_of, task_stats_of
 from ansiscope.analytics.views import run_tree, timeline
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_rate, fmt_seconds, markdown, run_summary
-from ansiscope.ingest.queries import resolve_run
 from ansiscope.redact import redact
+from ansiscope.store.base import Reader
 
 SCHEMA_VERSION = 1
 History = dict[str, list[float]]  # task name -> recent durations, oldest first
@@ -212,18 +211,19 @@ details{margin:.2rem 0 .2rem 1rem} summary{cursor:pointer} .d{color:#888}
 """
 
 
-def load_stored(con: duckdb.DuckDBPyConnection, ref: str) -> tuple[RunTree, GateResult, History]:
+def load_stored(store: Reader, ref: str) -> tuple[RunTree, GateResult, History]:
     """A stored run, its gate verdict and its slowest tasks' recent durations."""
-    run_id = resolve_run(con, ref)
-    tree = run_tree(con, run_id)
-    result = gate(con, run_id)
+    run_id = store.resolve_run(ref)
+    tree = run_tree(store, run_id)
+    result = gate(store, run_id)
     history: History = {}
     if tree.playbook:
-        stats = task_stats(con, tree.playbook, limit=30)
+        frame = store.task_history_frame(tree.playbook, limit=30)  # once, not once per task
+        stats = task_stats_of(frame, tree.playbook)
         wanted = {t.name for _, t in tree.slowest_tasks(10)}
         for row in stats.to_dict("records"):
             if row["task"] in wanted:
-                series = task_series(con, tree.playbook, row["key"], limit=30)
+                series = task_series_of(frame, tree.playbook, row["key"])
                 history[row["task"]] = [float(v) for v in series["wall_s"].dropna()]
     return tree, result, history
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import orjson
 
 from ansiscope.errors import ParseError
-from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import LineParser
 from ansiscope.parser.events import Event, LogFormat, Rejected
 from ansiscope.parser.lines import MAX_LINE, iter_line_batches
+from ansiscope.store.records import FileRecord
 
 FEED_LINES = 2048  # lines parsed at a time (a 1 MiB read holds ~1000 typical lines)
 

@@ -14,8 +14,8 @@ import hashlib
 from pathlib import Path
 
 from ansiscope.errors import ParseError
-from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import runner
+from ansiscope.store.records import FileRecord
 
 FIRST_LINE_MAX = 4096
 HEAD_MAX = 64 * 1024

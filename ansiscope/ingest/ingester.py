@@ -1,8 +1,9 @@
 """Moving inputs into the store, exactly once: which file is which (identity across
 renames, truncations and restarts), and pumping each one's feed into the writer.
 
-Exactly-once: a file's stored offset and the events read up to it commit in one
-transaction (``Writer.commit``). After a crash or restart the file's feed replays
+Exactly-once: a file's stored offset and the events read up to it are committed
+together (``BatchWriter.commit``: one transaction in DuckDB; a ledger row after
+the data, with deterministic row keys, in ClickHouse). After a crash or restart the file's feed replays
 the input up to that offset through a fresh, deterministic parser and drops what it
 produces; storing resumes with the first event after it. Nothing is stored twice,
 nothing is skipped.
@@ -18,8 +19,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
-
 from ansiscope.errors import ParseError
 from ansiscope.ingest.feeds import Feed, open_feed
 from ansiscope.ingest.identity import (
@@ -30,12 +29,13 @@ from ansiscope.ingest.identity import (
     inode,
     sha1,
 )
-from ansiscope.ingest.staging import Batch
-from ansiscope.ingest.writer import FileRecord, Writer, Written
 from ansiscope.parser import runner
 from ansiscope.parser.base import stable_id
 from ansiscope.parser.detect import Unknown, sniff
 from ansiscope.parser.events import Event, LogFormat
+from ansiscope.store.base import Store
+from ansiscope.store.batch import Batch
+from ansiscope.store.records import FileRecord, Written
 
 SKIP_SUFFIXES = (".duckdb", ".wal", ".tmp", ".swp", ".gz", ".zip", ".db", ".parquet")
 
@@ -77,14 +77,14 @@ class Ingester:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        store: Store,
         labels: dict[str, str] | None = None,
         on_run_end: Callable[[list[str]], None] | None = None,
     ):
         self.on_run_end = on_run_end  # called after the commit that ended runs
         # called as input is read (a progress bar): the record's offset has moved
         self.on_progress: Callable[[FileRecord], None] | None = None
-        self.writer = Writer(con, labels)
+        self.writer = store.writer(labels)
         self.records = self.writer.file_records()
         self.feeds: dict[str, Feed] = {}  # file_id -> live feed
         self.last_growth: dict[str, float] = {}

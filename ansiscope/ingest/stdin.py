@@ -7,10 +7,10 @@ import time
 from typing import BinaryIO
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import open_input
 from ansiscope.parser.base import stable_id
 from ansiscope.parser.events import Event, LogFormat
+from ansiscope.store.records import FileRecord
 
 FLUSH_EVENTS = 50_000
 FLUSH_SECONDS = 0.5  # a live pipe's events become visible this quickly

@@ -23,7 +23,7 @@ from watchdog.observers.polling import PollingObserver
 from ansiscope.errors import ParseError
 from ansiscope.ingest.feeds import Feed
 from ansiscope.ingest.ingester import Ingester, discover
-from ansiscope.ingest.records import Written
+from ansiscope.store.records import Written
 
 Report = Callable[[str], None]
 

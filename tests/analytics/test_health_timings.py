@@ -5,32 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ansiscope.analytics.health import flaky_tasks, host_health, playbook_health, recovery_times
 from ansiscope.analytics.timings import critical_path, straggler_savings, task_stats
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
+from ansiscope.store.duckdb.store import DuckDBStore
 from tests.analytics.history import write_run
 from tests.conftest import SAMPLES, runs_of
 from tests.ingest.helpers import ingest
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> duckdb.DuckDBPyConnection:
+def store(tmp_path: Path) -> DuckDBStore:
     logs = tmp_path / "logs"
     logs.mkdir()
     for i in range(30):
         slower = {"Build the release": 2.0} if i >= 20 else None
         fail = {"Check the banner"} if i in (5, 12, 13) else None
         write_run(logs, i, slower=slower, fail=fail)
-    con = connect(tmp_path / "h.duckdb")
-    ingest(con, *sorted(logs.iterdir()))
-    yield con
-    con.close()
+    store = open_store(tmp_path / "h.duckdb")
+    ingest(store, *sorted(logs.iterdir()))
+    yield store
+    store.close()
 
 
-def test_playbook_health(store: duckdb.DuckDBPyConnection) -> None:
+def test_playbook_health(store: DuckDBStore) -> None:
     now = datetime(2026, 11, 2, 6, tzinfo=UTC)  # runs are hourly from 2026-11-01 00:00
     (row,) = playbook_health(store, now=now).to_dict("records")
     assert row["playbook"] == "/srv/deploy.yml" and row["runs"] == 30
@@ -53,7 +53,7 @@ def test_recovery_times_order() -> None:
     assert recovery_times(frame) == [1200.0]
 
 
-def test_flaky_and_host_health(store: duckdb.DuckDBPyConnection) -> None:
+def test_flaky_and_host_health(store: DuckDBStore) -> None:
     flaky = flaky_tasks(store, "deploy")
     assert list(flaky["task"]) == ["Check the banner"]
     assert flaky.iloc[0]["failures"] == 3 and flaky.iloc[0]["flips"] == 2
@@ -62,7 +62,7 @@ def test_flaky_and_host_health(store: duckdb.DuckDBPyConnection) -> None:
     assert hosts.loc["h1", "failure_rate"] == 0 and hosts.loc["h1", "runs"] == 30
 
 
-def test_task_stats_and_change_points(store: duckdb.DuckDBPyConnection) -> None:
+def test_task_stats_and_change_points(store: DuckDBStore) -> None:
     stats = task_stats(store, "deploy.yml")
     assert list(stats["task"]) == ["Build the release", "Restart the service", "Check the banner"]
     build = stats.iloc[0]

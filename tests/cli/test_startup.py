@@ -26,7 +26,7 @@ def test_ingesting_does_not_load_pandas_plotly_or_the_service() -> None:
         "from ansiscope.cli import cli\n"
         "import click\n"
         "cli.get_command(click.Context(cli), 'ingest')\n"
-        "print(sorted(m for m in ('pandas', 'plotly', 'streamlit', 'ansiscope.exporters.server')"
+        "print(sorted(m for m in ('pandas', 'plotly', 'streamlit', 'ansiscope.service.core')"
         " if m in sys.modules))\n"
     )
     out = subprocess.run(

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from ansiscope.analytics.health import playbook_health
 from ansiscope.analytics.views import current_regressions
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.conftest import sample_paths
 from tests.ingest.helpers import ingest
@@ -34,9 +34,9 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
         for i in range(16)
     ]
     db = folder / "dash.duckdb"
-    con = connect(db)
-    ingest(con, *sample_paths(), *history)
-    con.close()
+    store = open_store(db)
+    ingest(store, *sample_paths(), *history)
+    store.close()
     return str(db)
 
 
@@ -52,9 +52,9 @@ def test_overview(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(sample_db, monkeypatch)
     assert [t.value for t in at.title] == ["Platform health"]
     metrics = {m.label: m.value for m in at.metric}
-    con = connect(sample_db, read_only=True)
-    playbooks, regressions = len(playbook_health(con)), current_regressions(con)
-    con.close()
+    store = open_store(sample_db, read_only=True)
+    playbooks, regressions = len(playbook_health(store)), current_regressions(store)
+    store.close()
     assert metrics["Playbooks"] == str(playbooks)
     assert (
         metrics["Open regressions"]
@@ -91,11 +91,11 @@ def test_runs_filter_changes_the_table(sample_db: str, monkeypatch: pytest.Monke
 
 
 def test_run_page_shows_a_failed_run(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    con = connect(sample_db, read_only=True)
-    (run_id,) = con.execute(
+    store = open_store(sample_db, read_only=True)
+    (run_id,) = store.con.execute(
         "SELECT run_id FROM runs WHERE status = 'failed' AND format = 'jsonl' LIMIT 1"
     ).fetchone() or ("",)
-    con.close()
+    store.close()
     monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", sample_db)
     at = AppTest.from_file(APP, default_timeout=90)
     at.switch_page("pages/run.py")
@@ -130,7 +130,7 @@ def test_empty_store_explains_how_to_ingest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "empty.duckdb"
-    connect(db).close()
+    open_store(db).close()
     at = app(str(db), monkeypatch)
     assert [i.value for i in at.info] == ["The store holds no runs yet."]
     assert "ansiscope ingest" in at.markdown[0].value
@@ -147,12 +147,12 @@ def test_a_running_run_follows_itself(tmp_path: Path, monkeypatch: pytest.Monkey
     partial = logs / "partial.jsonl"
     partial.write_bytes(b"".join(full[:-1]))  # no stats yet: still running
     db = tmp_path / "live.duckdb"
-    con = connect(db)
-    ingester = Ingester(con)
+    store = open_store(db)
+    ingester = Ingester(store)
     feed = ingester.track(partial)
     assert feed is not None
     ingester.pump(feed)
-    con.close()
+    store.close()
     monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=90)
     at.switch_page("pages/run.py")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.conftest import ROOT, sample_paths
 from tests.httpfetch import fetch
@@ -38,19 +38,19 @@ def test_every_page_in_chromium(tmp_path: Path) -> None:
     logs = tmp_path / "history"
     logs.mkdir()
     db = tmp_path / "browser.duckdb"
-    con = connect(db)
+    store = open_store(db)
     ingest(
-        con,
+        store,
         *sample_paths(),
         *(
             write_run(logs, i, slower={"Build the release": 2.0} if i >= 14 else None)
             for i in range(16)
         ),
     )
-    failed_run = con.execute(
+    failed_run = store.con.execute(
         "SELECT run_id FROM runs WHERE status = 'failed' AND format = 'jsonl' ORDER BY started_at DESC LIMIT 1"
     ).fetchone()[0]
-    con.close()
+    store.close()
     api, dash = free_port(), free_port()
     serve = subprocess.Popen(
         [

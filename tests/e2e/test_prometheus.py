@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.exporters.server import Service
+from ansiscope.service.core import Service
 from tests.analytics.history import write_run
 from tests.httpfetch import fetch
 
@@ -71,7 +71,7 @@ def test_real_prometheus_scrapes_the_service(
         up = wait_for(lambda: query(base, 'up{job="ansiscope"} == 1'))
         assert up[0]["metric"]["instance"] == target
         expected = dict(
-            svc.cursor()
+            svc.store.con.cursor()
             .execute(
                 "SELECT regexp_extract(playbook, '[^/]+$'), count(*) FROM runs "
                 "WHERE playbook LIKE '%/site.yml' AND status <> 'running' GROUP BY 1"
@@ -80,7 +80,7 @@ def test_real_prometheus_scrapes_the_service(
         )
         site = wait_for(lambda: query(base, 'ansible_playbook_runs_total{playbook="site.yml"}'))
         stored_site = (
-            svc.cursor()
+            svc.store.con.cursor()
             .execute(
                 "SELECT count(*) FROM runs WHERE regexp_extract(coalesce(playbook, ''), '[^/]+$') = 'site.yml' AND status <> 'running'"
             )

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
 from ansiscope.ingest.watch import Watcher
+from ansiscope.store import open_store
 from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +43,8 @@ def test_results_appear_while_the_playbook_runs(tmp_path: Path, output: str) -> 
     book.write_text(PLAYBOOK)
     logs = tmp_path / "logs"
     logs.mkdir()
-    con = connect(tmp_path / "store.duckdb")
-    watcher = Watcher(Ingester(con), [logs], tick_s=0.1)
+    store = open_store(tmp_path / "store.duckdb")
+    watcher = Watcher(Ingester(store), [logs], tick_s=0.1)
     thread = threading.Thread(target=watcher.run)
     thread.start()
     env = {
@@ -59,7 +59,7 @@ def test_results_appear_while_the_playbook_runs(tmp_path: Path, output: str) -> 
     else:  # Ansible's own log file; stdout goes nowhere
         env["ANSIBLE_LOG_PATH"] = str(logs / "ansible.log")
         target = tmp_path / "stdout.txt"
-    reader = con.cursor()
+    reader = store.con.cursor()
     first_seen = 0  # results stored when the store first had any, mid-run
     try:
         with target.open("wb") as out:
@@ -90,4 +90,4 @@ def test_results_appear_while_the_playbook_runs(tmp_path: Path, output: str) -> 
         reader.execute("SELECT status, count(*) FROM results GROUP BY status").fetchall()
     )
     assert by_status == {"ok": 6, "changed": 3}
-    con.close()
+    store.close()

@@ -136,16 +136,15 @@ def test_cli_never_prints_the_webhook(
 
 def test_serve_posts_each_run_that_ends(hook: tuple[Hook, str], tmp_path) -> None:
     from ansiscope.exporters.notify import Notifier
-    from ansiscope.exporters.server import Service
-    from ansiscope.ingest.schema import connect
+    from ansiscope.service.core import Service
+    from ansiscope.store import open_store
     from tests.analytics.history import write_run
 
     h, url = hook
     watched = tmp_path / "w"
     watched.mkdir()
     svc = Service(
-        connect(tmp_path / "n.duckdb"),
-        db="n",
+        open_store(tmp_path / "n.duckdb"),
         watch=[watched],
         notifier=Notifier(slack=url, only_on="failure"),
     )

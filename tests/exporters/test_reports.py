@@ -121,12 +121,12 @@ def test_the_canary_appears_in_no_report(
     assert CANARY in (SAMPLES / "playbooks/site.yml").read_text()
     db = str(tmp_path / "r.duckdb")
     con_paths = [p for p in sample_paths() if "site" in p.name]
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
 
-    con = connect(db)
-    ingest(con, *con_paths)
-    ids = [r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()]
-    con.close()
+    store = open_store(db)
+    ingest(store, *con_paths)
+    ids = [r[0] for r in store.con.execute("SELECT run_id FROM runs").fetchall()]
+    store.close()
     for fmt in ("html", "markdown", "json", "junit"):
         for source in [str(p) for p in con_paths] + ids[:3]:
             result = run_cli(capsys, "report", source, "--format", fmt, "--db", db)
@@ -174,12 +174,12 @@ def test_report_of_a_stored_run_has_the_gate_and_history(
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
 
     db = tmp_path / "h.duckdb"
-    con = connect(db)
-    ingest(con, *(write_run(logs, i) for i in range(12)))
-    con.close()
+    store = open_store(db)
+    ingest(store, *(write_run(logs, i) for i in range(12)))
+    store.close()
     out = run_cli(capsys, "report", "latest", "--db", str(db), "--format", "html").out
     page = parse_html(out)
     assert "gate" in {a.get("id") for _, a in page.tags}

@@ -5,16 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import duckdb
-
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.parser import open_input
 from ansiscope.parser.events import HostResult, StatusAmended
+from ansiscope.store.duckdb.store import DuckDBStore
 
 
-def ingest(con: duckdb.DuckDBPyConnection, *paths: Path) -> Ingester:
+def ingest(store: DuckDBStore, *paths: Path) -> Ingester:
     """Backfill ``paths`` the way ``ansiscope ingest`` does."""
-    ingester = Ingester(con)
+    ingester = Ingester(store)
     for path in paths:
         ingester.backfill(path)
     return ingester
@@ -32,7 +31,7 @@ def expected_results(path: Path, source: str | None = None) -> Counter[tuple[str
     return Counter((r.run_id, r.seq, r.host, str(r.status)) for r in results.values())
 
 
-def stored_results(con: duckdb.DuckDBPyConnection) -> Counter[tuple[str, int, str, str]]:
+def stored_results(store: DuckDBStore) -> Counter[tuple[str, int, str, str]]:
     """The same, from the store (a Counter, so duplicates show)."""
-    rows = con.execute("SELECT run_id, seq, host, status FROM results").fetchall()
+    rows = store.con.execute("SELECT run_id, seq, host, status FROM results").fetchall()
     return Counter((r[0], int(r[1]), r[2], r[3]) for r in rows)

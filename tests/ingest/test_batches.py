@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.ingest import feeds, ingester, staging
+from ansiscope.ingest import feeds, ingester
 from ansiscope.ingest.feeds import LineFeed
-from ansiscope.ingest.records import FileRecord
 from ansiscope.parser import open_input
 from ansiscope.parser.events import HostResult
+from ansiscope.store import batch as staging
+from ansiscope.store.records import FileRecord
 from tests.conftest import SAMPLES
 
 SAMPLE = SAMPLES / "jsonl" / "site-2.19.jsonl"  # failures and skips: results with messages
@@ -78,18 +79,18 @@ def test_a_batch_converts_results_in_chunks(monkeypatch: pytest.MonkeyPatch) -> 
 def test_progress_is_reported_as_the_input_is_read(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
 
     monkeypatch.setattr(feeds, "FEED_LINES", 10)
-    con = connect(tmp_path / "s.duckdb")
-    ingest = ingester.Ingester(con)
+    store = open_store(tmp_path / "s.duckdb")
+    ingest = ingester.Ingester(store)
     seen: list[int] = []
     ingest.on_progress = lambda record: seen.append(record.offset)
     assert ingest.backfill(SAMPLE)
     lines = SAMPLE.read_bytes().count(b"\n")
     assert len(seen) >= lines // 10  # every 10 lines, within the one transaction
     assert seen == sorted(seen) and seen[-1] == SAMPLE.stat().st_size
-    con.close()
+    store.close()
 
 
 def test_a_stop_ends_the_batch_being_read_and_the_rest_follows_later(
@@ -99,22 +100,22 @@ def test_a_stop_ends_the_batch_being_read_and_the_rest_follows_later(
     on to the batch's end; the next start goes on from there, nothing lost or doubled."""
     import threading
 
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
     from tests.ingest.helpers import expected_results, stored_results
 
     monkeypatch.setattr(feeds, "FEED_LINES", 10)
-    con = connect(tmp_path / "s.duckdb")
-    ingest = ingester.Ingester(con)
+    store = open_store(tmp_path / "s.duckdb")
+    ingest = ingester.Ingester(store)
     stop = threading.Event()
     ingest.on_progress = lambda record: stop.set()  # asked to stop after the first chunk
     feed = ingest.track(SAMPLE)
     assert feed is not None
     ingest.pump(feed, stop=stop)
-    offset = con.execute("SELECT offset_bytes FROM files").fetchone()
+    offset = store.con.execute("SELECT offset_bytes FROM files").fetchone()
     assert offset is not None and 0 < offset[0] < SAMPLE.stat().st_size
-    assert 0 < sum(stored_results(con).values()) < sum(expected_results(SAMPLE).values())
-    con.close()
-    con = connect(tmp_path / "s.duckdb")  # the next start
-    assert ingester.Ingester(con).backfill(SAMPLE)
-    assert stored_results(con) == expected_results(SAMPLE)
-    con.close()
+    assert 0 < sum(stored_results(store).values()) < sum(expected_results(SAMPLE).values())
+    store.close()
+    store = open_store(tmp_path / "s.duckdb")  # the next start
+    assert ingester.Ingester(store).backfill(SAMPLE)
+    assert stored_results(store) == expected_results(SAMPLE)
+    store.close()

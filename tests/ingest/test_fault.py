@@ -16,12 +16,11 @@ import threading
 import time
 from pathlib import Path
 
-import duckdb
-
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
+from ansiscope.store import open_store
+from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import ROOT, SAMPLES
 from tests.ingest.helpers import expected_results, stored_results
 
@@ -97,43 +96,43 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
         writer.join()
     assert done.is_set() and target.read_bytes() == data
     # a last, clean run catches up with the end of the file
-    con = connect(db)
+    store = open_store(db)
     try:
         # the killed processes did the work (the catch-up below only finishes it)
-        assert sum(stored_results(con).values()) > 0
-        watcher = Watcher(Ingester(con), [logs], rescan_s=0)
+        assert sum(stored_results(store).values()) > 0
+        watcher = Watcher(Ingester(store), [logs], rescan_s=0)
         watcher.step()
         watcher.step()
-        _assert_exact(con, target)
+        _assert_exact(store, target)
     finally:
-        con.close()
+        store.close()
 
 
-def _assert_exact(con: duckdb.DuckDBPyConnection, target: Path) -> None:
+def _assert_exact(store: DuckDBStore, target: Path) -> None:
     expected = expected_results(target)
-    stored = stored_results(con)
+    stored = stored_results(store)
     assert sum(stored.values()) == sum(expected.values()) > 500
     assert stored - expected == type(stored)(), "stored twice or never in the file"
     assert expected - stored == type(stored)(), "lost"
     with open_input(str(target)) as inp:
         events = sum(1 for _ in inp.events)
-    (counted,) = con.execute(
+    (counted,) = store.con.execute(
         "SELECT sum(value) FROM counters WHERE metric = 'ingested_events'"
     ).fetchone() or (None,)
     assert counted == events
-    runs = con.execute("SELECT count(*), count(DISTINCT run_id) FROM runs").fetchone()
+    runs = store.con.execute("SELECT count(*), count(DISTINCT run_id) FROM runs").fetchone()
     assert runs is not None and runs[0] == runs[1] == 10
     # run totals and run/result counters, whether kept in memory or counted after a restart
-    wrong = con.execute(
+    wrong = store.con.execute(
         """SELECT r.run_id, r.results_total, count(x.seq) FROM runs r
         LEFT JOIN results x USING (run_id) GROUP BY ALL HAVING r.results_total <> count(x.seq)"""
     ).fetchall()
     assert wrong == []
     counted = dict(
-        con.execute(
+        store.con.execute(
             "SELECT metric, sum(value) FROM counters WHERE metric IN ('runs', 'task_results') GROUP BY 1"
         ).fetchall()
     )
     assert counted == {"runs": 10.0, "task_results": float(sum(expected.values()))}
-    (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
+    (offset,) = store.con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
     assert offset == target.stat().st_size

@@ -7,13 +7,13 @@ import os
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.schema import connect
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import runner
+from ansiscope.store import open_store
+from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import SAMPLES
 from tests.ingest.helpers import expected_results, stored_results
 
@@ -22,23 +22,21 @@ TWO_RUNS = SAMPLES / "jsonl/two-runs-2.19.jsonl"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    con = connect(tmp_path / "store.duckdb")
-    yield con
-    con.close()
+def store(tmp_path: Path) -> DuckDBStore:
+    store = open_store(tmp_path / "store.duckdb")
+    yield store
+    store.close()
 
 
-def watcher(con: duckdb.DuckDBPyConnection, root: Path, **kw: float) -> Watcher:
-    return Watcher(Ingester(con), [root], rescan_s=0, **kw)
+def watcher(store: DuckDBStore, root: Path, **kw: float) -> Watcher:
+    return Watcher(Ingester(store), [root], rescan_s=0, **kw)
 
 
 def lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def test_half_written_line_waits_for_its_newline(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_half_written_line_waits_for_its_newline(store: DuckDBStore, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     target = logs / "run.jsonl"
@@ -51,17 +49,17 @@ def test_half_written_line_waits_for_its_newline(
     prefix = tmp_path / "prefix.jsonl"
     prefix.write_bytes(data[:start_of_line])
     assert stored_results(store) == expected_results(prefix)  # the half line is not read yet
-    assert store.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
-    assert store.execute("SELECT offset_bytes FROM files").fetchone() == (start_of_line,)
+    assert store.con.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+    assert store.con.execute("SELECT offset_bytes FROM files").fetchone() == (start_of_line,)
     with target.open("ab") as f:
         f.write(data[cut:])
     w.step()
     assert stored_results(store) == expected_results(JSONL, str(target))
-    assert store.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+    assert store.con.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
 
 
 def test_appends_are_stored_as_they_come_and_a_restart_continues(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
+    store: DuckDBStore, tmp_path: Path
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -80,13 +78,11 @@ def test_appends_are_stored_as_they_come_and_a_restart_continues(
     w.step()
     assert seen == sorted(seen) and 0 < seen[len(seen) // 2] < seen[-1]  # stored as it came
     assert stored_results(store) == expected_results(target)
-    statuses = store.execute("SELECT status FROM runs ORDER BY started_at").fetchall()
+    statuses = store.con.execute("SELECT status FROM runs ORDER BY started_at").fetchall()
     assert statuses == [("successful",), ("successful",)]
 
 
-def test_rename_rotation_keeps_following_both_files(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_rename_rotation_keeps_following_both_files(store: DuckDBStore, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     current = logs / "ansible.log"
@@ -103,12 +99,12 @@ def test_rename_rotation_keeps_following_both_files(
     w.step()
     w.step()
     assert stored_results(store) == expected_results(rotated) + expected_results(JSONL)
-    paths = sorted(p for (p,) in store.execute("SELECT path FROM files").fetchall())
+    paths = sorted(p for (p,) in store.con.execute("SELECT path FROM files").fetchall())
     assert paths == [str(current), str(rotated)]
 
 
 def test_copytruncate_is_detected_counted_and_new_content_stored(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
+    store: DuckDBStore, tmp_path: Path
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -124,39 +120,37 @@ def test_copytruncate_is_detected_counted_and_new_content_stored(
     target.write_bytes(b"".join(ping))
     w.step()
     w.step()
-    assert store.execute("SELECT value FROM counters WHERE metric = 'truncations'").fetchone() == (
-        1.0,
-    )
+    assert store.con.execute(
+        "SELECT value FROM counters WHERE metric = 'truncations'"
+    ).fetchone() == (1.0,)
     assert w.ingester.truncations == 1
     after = stored_results(store)
     assert after - before == expected_results(SAMPLES / "jsonl/two-runs-2.16.jsonl")
     assert before - after == type(before)()  # nothing lost
 
 
-def test_deleted_file_closes_its_open_run(store: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_deleted_file_closes_its_open_run(store: DuckDBStore, tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     target = logs / "run.jsonl"
     target.write_bytes(b"".join(lines(JSONL)[:30]))
     w = watcher(store, logs)
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("running",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("running",)]
     stored = stored_results(store)
     target.unlink()
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
-    assert store.execute("SELECT state FROM files").fetchall() == [("deleted",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert store.con.execute("SELECT state FROM files").fetchall() == [("deleted",)]
     assert stored_results(store) == stored and sum(stored.values()) > 0
 
 
-def counter(store: duckdb.DuckDBPyConnection, metric: str) -> float:
-    row = store.execute("SELECT sum(value) FROM counters WHERE metric = ?", [metric]).fetchone()
+def counter(store: DuckDBStore, metric: str) -> float:
+    row = store.con.execute("SELECT sum(value) FROM counters WHERE metric = ?", [metric]).fetchone()
     return row[0] if row and row[0] is not None else 0.0
 
 
-def test_idle_run_is_interrupted_then_resumes(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_idle_run_is_interrupted_then_resumes(store: DuckDBStore, tmp_path: Path) -> None:
     """The grown file is stored again, whole, without counting its run twice."""
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -166,19 +160,17 @@ def test_idle_run_is_interrupted_then_resumes(
     w = watcher(store, logs, idle_s=0.0)
     w.step()
     w.step()  # nothing new and idle: interrupted
-    assert store.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("interrupted",)]
     assert counter(store, "runs") == 1
     with target.open("ab") as f:
         f.write(b"".join(all_lines[30:]))
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     assert stored_results(store) == expected_results(JSONL)
     assert counter(store, "runs") == 1
 
 
-def test_ansible_log_file_that_runs_append_to(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
-) -> None:
+def test_ansible_log_file_that_runs_append_to(store: DuckDBStore, tmp_path: Path) -> None:
     """Ansible's log_path file: a run ends at its recap (no line follows it until the
     next run), the quiet file is set aside, and the next run is read from its offset."""
     logs = tmp_path / "logs"
@@ -188,23 +180,23 @@ def test_ansible_log_file_that_runs_append_to(
     target.write_bytes(first.read_bytes())
     w = watcher(store, logs, idle_s=0.0)
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     w.step()  # quiet, nothing open: set aside (not read each step), not closed
-    assert store.execute("SELECT state FROM files").fetchall() == [("following",)]
+    assert store.con.execute("SELECT state FROM files").fetchall() == [("following",)]
     assert not w.ingester.feeds
     w.step()  # unchanged: stays aside
     assert not w.ingester.feeds
     with target.open("ab") as f:
         f.write(second.read_bytes())
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",), ("failed",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("failed",), ("failed",)]
     expected = expected_results(first) + expected_results(second)
     assert sum(stored_results(store).values()) == sum(expected.values())
     assert counter(store, "runs") == 2
     assert counter(store, "task_results") == sum(expected.values())
 
 
-def test_growing_runner_folder(store: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_growing_runner_folder(store: DuckDBStore, tmp_path: Path) -> None:
     source = SAMPLES / "runner/site-2.19"
     logs = tmp_path / "artifacts"
     ident = logs / "abc123"
@@ -215,15 +207,15 @@ def test_growing_runner_folder(store: duckdb.DuckDBPyConnection, tmp_path: Path)
         shutil.copy(file, ident / "job_events" / file.name)
         if i % 25 == 0:
             w.step()
-            status = store.execute("SELECT status FROM runs").fetchall()
+            status = store.con.execute("SELECT status FROM runs").fetchall()
             assert status in ([], [("running",)])
     w.step()
-    assert store.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+    assert store.con.execute("SELECT status FROM runs").fetchall() == [("failed",)]
     assert sum(stored_results(store).values()) == sum(expected_results(source).values())
 
 
 def test_unknown_files_in_a_watched_folder_are_skipped_once(
-    store: duckdb.DuckDBPyConnection, tmp_path: Path
+    store: DuckDBStore, tmp_path: Path
 ) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.ingest import staging
-from ansiscope.ingest.schema import connect
+from ansiscope.store import batch as staging
+from ansiscope.store import open_store
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -48,12 +48,12 @@ def test_ctrl_c_mid_backfill_stores_what_was_read_and_goes_on(big: Path, tmp_pat
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"interrupted: what was read is stored" in err and b"Traceback" not in err
-    con = connect(db, read_only=True)
+    store = open_store(db, read_only=True)
     try:
-        (stored,) = con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+        (stored,) = store.con.execute("SELECT count(*) FROM results").fetchone() or (0,)
         assert stored < RESULTS
     finally:
-        con.close()
+        store.close()
     _assert_exact_after_another_ingest(big, db)
 
 
@@ -74,25 +74,25 @@ def test_sigkill_mid_backfill_then_again_stores_each_result_once(big: Path, tmp_
 
 def _assert_exact_after_another_ingest(path: Path, db: Path) -> None:
     assert _ingest(path, db).wait() == 0
-    con = connect(db, read_only=True)
+    store = open_store(db, read_only=True)
     try:
-        total, distinct = con.execute(
+        total, distinct = store.con.execute(
             "SELECT count(*), count(DISTINCT (run_id, seq)) FROM results"
         ).fetchone() or (0, 0)
         assert total == distinct == RESULTS
-        runs = con.execute(
+        runs = store.con.execute(
             "SELECT count(*), sum(results_total), "
             "count(*) FILTER (status IN ('running', 'interrupted')) FROM runs"
         ).fetchone()
         assert runs == (RESULTS // 1000, RESULTS, 0)  # every run ended, with its recap
         counted = dict(
-            con.execute(
+            store.con.execute(
                 "SELECT metric, sum(value) FROM counters "
                 "WHERE metric IN ('runs', 'task_results') GROUP BY 1"
             ).fetchall()
         )
         assert counted == {"runs": RESULTS / 1000, "task_results": float(RESULTS)}
-        (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
+        (offset,) = store.con.execute("SELECT offset_bytes FROM files").fetchone() or (None,)
         assert offset == path.stat().st_size
     finally:
-        con.close()
+        store.close()

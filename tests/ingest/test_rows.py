@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from ansiscope.ingest.rows import RESULT_COLUMNS, columns_table, table
 from ansiscope.parser import open_input
 from ansiscope.parser.columns import PLAIN, REPEATING, result_columns
 from ansiscope.parser.events import HostResult
+from ansiscope.store.rows import RESULT_COLUMNS, columns_table, table
 from tests.conftest import sample_paths
 
 

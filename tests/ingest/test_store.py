@@ -14,9 +14,9 @@ import pytest
 
 from ansiscope.analytics.runtree import RunAssembler
 from ansiscope.exporters.summary import run_summary
-from ansiscope.ingest import retention
-from ansiscope.ingest.queries import list_runs, run_events
-from ansiscope.ingest.schema import SCHEMA_VERSION, StoreError, StoreLocked, connect
+from ansiscope.store import StoreError, StoreLocked, open_store, retention
+from ansiscope.store.duckdb.schema import SCHEMA_VERSION
+from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import ROOT, SAMPLES, runs_of, sample_paths
 from tests.ingest.helpers import expected_results, ingest, stored_results
 
@@ -27,18 +27,18 @@ ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
 
 
 @pytest.fixture
-def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    connection = connect(tmp_path / "store.duckdb")
+def store(tmp_path: Path) -> DuckDBStore:
+    connection = open_store(tmp_path / "store.duckdb")
     yield connection
     connection.close()
 
 
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
-def test_each_sample_is_stored_as_parsed(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    ingest(con, path)
-    assert stored_results(con) == expected_results(path)
+def test_each_sample_is_stored_as_parsed(store: DuckDBStore, path: Path) -> None:
+    ingest(store, path)
+    assert stored_results(store) == expected_results(path)
     for run in runs_of(path):
-        stored = con.execute(
+        stored = store.con.execute(
             "SELECT host, ok, changed, unreachable, failures, skipped, rescued, ignored "
             "FROM host_stats WHERE run_id = ?",
             [run.run_id],
@@ -48,48 +48,48 @@ def test_each_sample_is_stored_as_parsed(con: duckdb.DuckDBPyConnection, path: P
         }
         # the stored run reads back exactly as the file shows it
         assembler = RunAssembler()
-        back = [r for e in run_events(con, run.run_id) if (r := assembler.add(e))]
+        back = [r for e in store.run_events(run.run_id) if (r := assembler.add(e))]
         mine = run_summary(run)
         theirs = run_summary(back[0])
         assert theirs == mine
 
 
-def test_reingest_changes_nothing(con: duckdb.DuckDBPyConnection, tmp_path: Path) -> None:
+def test_reingest_changes_nothing(store: DuckDBStore, tmp_path: Path) -> None:
     paths = sample_paths()
-    ingest(con, *paths)
+    ingest(store, *paths)
     counts = {
-        t: con.execute(f"SELECT count(*) FROM {t}").fetchone()
+        t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone()
         for t in ("runs", "results", "tasks", "counters")
     }
-    counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
-    again = ingest(con, *paths)
+    counters = store.con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    again = ingest(store, *paths)
     assert again.totals.events == 0
-    assert counts == {t: con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in counts}
-    assert counters == con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    assert counts == {t: store.con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in counts}
+    assert counters == store.con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
     # a copy of a jsonl file under another name holds the same runs: not stored twice
     copy = tmp_path / "copy.jsonl"
     shutil.copy(SAMPLES / "jsonl/site-2.19.jsonl", copy)
-    third = ingest(con, copy)
+    third = ingest(store, copy)
     assert third.totals.results == 0 and third.totals.runs_started == 0
-    assert counts["results"] == con.execute("SELECT count(*) FROM results").fetchone()
+    assert counts["results"] == store.con.execute("SELECT count(*) FROM results").fetchone()
 
 
-def test_bad_lines_are_quarantined_and_valid_ones_kept(con: duckdb.DuckDBPyConnection) -> None:
+def test_bad_lines_are_quarantined_and_valid_ones_kept(store: DuckDBStore) -> None:
     path = ASSETS / "malformed-line.jsonl"
-    ingest(con, path)
-    rows = con.execute("SELECT path, line, reason, snippet FROM quarantine").fetchall()
+    ingest(store, path)
+    rows = store.con.execute("SELECT path, line, reason, snippet FROM quarantine").fetchall()
     assert rows and all(r[0] == str(path) and r[1] >= 1 and r[2] for r in rows)
-    assert stored_results(con) == expected_results(path)
+    assert stored_results(store) == expected_results(path)
     assert sum(expected_results(path).values()) > 0
-    errors = con.execute(
+    errors = store.con.execute(
         "SELECT label, value FROM counters WHERE metric LIKE 'ingest_errors:%'"
     ).fetchall()
     assert sum(v for _, v in errors) == len(rows)
 
 
-def test_runs_listing_contract(con: duckdb.DuckDBPyConnection) -> None:
-    ingest(con, SAMPLES / "jsonl/two-runs-2.19.jsonl", SAMPLES / "text/site-2.19.txt")
-    rows = list_runs(con)
+def test_runs_listing_contract(store: DuckDBStore) -> None:
+    ingest(store, SAMPLES / "jsonl/two-runs-2.19.jsonl", SAMPLES / "text/site-2.19.txt")
+    rows = store.list_runs()
     assert len(rows) == 3
     keys = {
         "run_id",
@@ -115,25 +115,25 @@ def test_runs_listing_contract(con: duckdb.DuckDBPyConnection) -> None:
         len(t.results) for p in tree.plays.values() for t in p.tasks.values()
     )
     assert text_run["stats"] == {h: s.as_dict() for h, s in tree.recap.items()}
-    assert [r["run_id"] for r in list_runs(con, playbook="ping")] == [
+    assert [r["run_id"] for r in store.list_runs(playbook="ping")] == [
         r["run_id"] for r in rows if r["format"] == "jsonl"
     ]
-    assert list_runs(con, status="failed") == [text_run]
+    assert store.list_runs(status="failed") == [text_run]
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     db = tmp_path / "new.duckdb"
-    connect(db).close()
+    open_store(db).close()
     raw = duckdb.connect(str(db))
     raw.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     raw.close()
     with pytest.raises(StoreError, match="schema version 2, this ansiscope knows up to 1"):
-        connect(db)
+        open_store(db)
 
 
 def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
     db = tmp_path / "held.duckdb"
-    connect(db).close()
+    open_store(db).close()
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -145,7 +145,7 @@ def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
     try:
         assert holder.stdout and holder.stdout.readline().strip() == b"ok"
         with pytest.raises(StoreLocked, match=r"in use by process \d+"):
-            connect(db, read_only=True)
+            open_store(db, read_only=True)
     finally:
         holder.kill()
         holder.wait()
@@ -153,31 +153,29 @@ def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
 
 def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
     db = tmp_path / "p.duckdb"
-    con = connect(db)
+    store = open_store(db)
     bulk = tmp_path / "bulk.jsonl"  # enough results that their space shows in the file
     generate(bulk, 30_000)
-    ingest(con, *sample_paths(), bulk)
-    total = con.execute("SELECT count(*) FROM runs").fetchone()[0]
-    keep = con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
+    ingest(store, *sample_paths(), bulk)
+    total = store.con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    keep = store.con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
     old = datetime.now(UTC) - timedelta(days=100)
-    con.execute(
+    store.con.execute(
         "UPDATE runs SET started_at = ? WHERE run_id NOT IN (SELECT run_id FROM runs ORDER BY run_id LIMIT 3)",
         [old],
     )
     cutoff = datetime.now(UTC) - timedelta(days=90)
-    counters = con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
-    con.close()
-    result = retention.prune(db, cutoff)
+    counters = store.con.execute("SELECT * FROM counters ORDER BY ALL").fetchall()
+    result = store.prune(cutoff)
     assert result.runs == total - 3
     assert result.size_after < result.size_before
-    con = connect(db)
-    assert sorted(con.execute("SELECT run_id FROM runs").fetchall()) == sorted(keep)
-    orphans = con.execute(
+    assert sorted(store.con.execute("SELECT run_id FROM runs").fetchall()) == sorted(keep)
+    orphans = store.con.execute(
         "SELECT count(*) FROM results WHERE run_id NOT IN (SELECT run_id FROM runs)"
     ).fetchone()
     assert orphans == (0,)
-    assert con.execute("SELECT * FROM counters ORDER BY ALL").fetchall() == counters
-    con.close()
+    assert store.con.execute("SELECT * FROM counters ORDER BY ALL").fetchall() == counters
+    store.close()
 
 
 def test_parse_since() -> None:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.exporters.server import Service
-from ansiscope.exporters.webconfig import plain_checker
-from ansiscope.ingest.schema import connect
+from ansiscope.service.core import Service
+from ansiscope.service.webconfig import plain_checker
+from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.conftest import ROOT
 from tests.httpfetch import fetch
@@ -114,7 +114,7 @@ def run_cli_server(url: str, *args: str):
 
 def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path]) -> None:
     svc, url, _ = service
-    before = svc.cursor().execute("SELECT count(*) FROM runs").fetchone()
+    before = svc.store.con.cursor().execute("SELECT count(*) FROM runs").fetchone()
     status, body, _ = fetch(f"{url}/api/runs?name=junk.bin", b"\x00\x01" * 100)
     assert status == 400 and "junk.bin (byte 0): binary data" in json.loads(body)["error"]
     status, body, _ = fetch(f"{url}/api/runs?name=empty.jsonl", b"# nothing\n")
@@ -122,12 +122,12 @@ def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path
     svc.max_upload = 10
     status, body, _ = fetch(f"{url}/api/runs", b"x" * 11)
     assert status == 413 and "over the limit" in json.loads(body)["error"]
-    assert svc.cursor().execute("SELECT count(*) FROM runs").fetchone() == before
+    assert svc.store.con.cursor().execute("SELECT count(*) FROM runs").fetchone() == before
 
 
 def test_basic_auth(tmp_path: Path) -> None:
-    con = connect(tmp_path / "a.duckdb")
-    svc = Service(con, db="a", auth=plain_checker("ops", "s3cret"))
+    store = open_store(tmp_path / "a.duckdb")
+    svc = Service(store, auth=plain_checker("ops", "s3cret"))
     url = f"http://127.0.0.1:{svc.start('127.0.0.1', 0)}"
     try:
         assert fetch(f"{url}/metrics")[0] == 401
@@ -201,10 +201,10 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
         time.sleep(0.005)  # until a batch is stored: then stop it mid-ingest
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
-    con = connect(db)
+    store = open_store(db)
     try:
-        stored = stored_results(con)
-        (offset,) = con.execute("SELECT offset_bytes FROM files").fetchone() or (0,)
+        stored = stored_results(store)
+        (offset,) = store.con.execute("SELECT offset_bytes FROM files").fetchone() or (0,)
         assert 0 < offset <= big.stat().st_size
         prefix = tmp_path / "prefix.jsonl"
         with big.open("rb") as f:
@@ -215,7 +215,7 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
             stored - expected_results(big) == type(stored)()
         )  # nothing stored that is not in the file
     finally:
-        con.close()
+        store.close()
     os.environ.pop("ANSISCOPE_DB", None)
 
 
@@ -393,9 +393,9 @@ def test_web_config_tls_and_bcrypt_users(tmp_path: Path) -> None:
 
 
 def test_shutdown_removes_the_upload_folder(tmp_path: Path) -> None:
-    from ansiscope.ingest.schema import connect
+    from ansiscope.store import open_store
 
-    svc = Service(connect(tmp_path / "s.duckdb"), db=str(tmp_path / "s.duckdb"), watch=[])
+    svc = Service(open_store(tmp_path / "s.duckdb"), watch=[])
     svc.start("127.0.0.1", 0)
     uploads = svc.uploads
     assert uploads.is_dir()

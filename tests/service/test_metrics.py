@@ -6,34 +6,34 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from ansiscope.exporters.metrics import Findings, StoreCollector, playbook_label
-from ansiscope.ingest.schema import connect
+from ansiscope.store import open_store
+from ansiscope.store.duckdb.store import DuckDBStore
 from tests.analytics.history import write_run
 from tests.conftest import sample_paths
 from tests.ingest.helpers import ingest
 
 
 @pytest.fixture
-def samples_store(tmp_path: Path) -> duckdb.DuckDBPyConnection:
-    con = connect(tmp_path / "m.duckdb")
-    ingest(con, *sample_paths())
-    yield con
-    con.close()
+def samples_store(tmp_path: Path) -> DuckDBStore:
+    store = open_store(tmp_path / "m.duckdb")
+    ingest(store, *sample_paths())
+    yield store
+    store.close()
 
 
-def registry(con: duckdb.DuckDBPyConnection, **kw: int) -> CollectorRegistry:
+def registry(store: DuckDBStore, **kw: int) -> CollectorRegistry:
     reg = CollectorRegistry()
-    reg.register(StoreCollector(con.cursor, **kw))
+    reg.register(StoreCollector(store.reader, **kw))
     return reg
 
 
-def test_counts_match_the_store(samples_store: duckdb.DuckDBPyConnection) -> None:
+def test_counts_match_the_store(samples_store: DuckDBStore) -> None:
     reg = registry(samples_store)
-    per_playbook = samples_store.execute(
+    per_playbook = samples_store.con.execute(
         "SELECT coalesce(playbook, ''), count(*), count(*) FILTER (WHERE status IN ('failed', 'unreachable')) "
         "FROM runs WHERE status <> 'running' GROUP BY 1"
     ).fetchall()
@@ -47,7 +47,7 @@ def test_counts_match_the_store(samples_store: duckdb.DuckDBPyConnection) -> Non
         assert (
             reg.get_sample_value("ansible_playbook_runs_failed_total", {"playbook": label}) or 0
         ) == failed
-    changed = samples_store.execute(
+    changed = samples_store.con.execute(
         "SELECT coalesce(r.playbook, ''), count(*) FROM results x JOIN runs r USING (run_id) "
         "WHERE x.status = 'changed' AND r.status <> 'running' GROUP BY 1"
     ).fetchall()
@@ -58,7 +58,7 @@ def test_counts_match_the_store(samples_store: duckdb.DuckDBPyConnection) -> Non
         )
         == site_changed
     )
-    timed = samples_store.execute(
+    timed = samples_store.con.execute(
         "SELECT coalesce(playbook, '') FROM runs WHERE status <> 'running' AND duration_s IS NOT NULL"
     ).fetchall()
     site_timed = sum(1 for (playbook,) in timed if playbook_label(playbook) == "site.yml")
@@ -77,13 +77,13 @@ def test_counts_match_the_store(samples_store: duckdb.DuckDBPyConnection) -> Non
     )
 
 
-def test_no_high_cardinality_labels(samples_store: duckdb.DuckDBPyConnection) -> None:
+def test_no_high_cardinality_labels(samples_store: DuckDBStore) -> None:
     text = generate_latest(registry(samples_store)).decode()
     for forbidden in ("host=", "task=", "run_id=", "web01", "app04"):
         assert forbidden not in text
 
 
-def test_top_n_folds_the_rest_into_other(samples_store: duckdb.DuckDBPyConnection) -> None:
+def test_top_n_folds_the_rest_into_other(samples_store: DuckDBStore) -> None:
     reg = registry(samples_store, top_n=1)
     assert reg.get_sample_value("ansible_playbook_runs_total", {"playbook": "other"}) > 0
     labels = {
@@ -95,10 +95,10 @@ def test_top_n_folds_the_rest_into_other(samples_store: duckdb.DuckDBPyConnectio
 def test_exact_exposition(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    con = connect(tmp_path / "x.duckdb")
-    ingest(con, write_run(logs, 0), write_run(logs, 1, fail={"Check the banner"}))
-    text = generate_latest(registry(con)).decode()
-    con.close()
+    store = open_store(tmp_path / "x.duckdb")
+    ingest(store, write_run(logs, 0), write_run(logs, 1, fail={"Check the banner"}))
+    text = generate_latest(registry(store)).decode()
+    store.close()
     expected = """# HELP ansible_playbook_runs_total Finished playbook runs.
 # TYPE ansible_playbook_runs_total counter
 ansible_playbook_runs_total{playbook="deploy.yml"} 2.0
@@ -126,7 +126,7 @@ ansible_task_results_total{playbook="deploy.yml",status="ok"} 11.0
 @pytest.mark.skipif(
     shutil.which("promtool") is None, reason="promtool (Debian prometheus) not installed"
 )
-def test_promtool_accepts_the_exposition(samples_store: duckdb.DuckDBPyConnection) -> None:
+def test_promtool_accepts_the_exposition(samples_store: DuckDBStore) -> None:
     text = generate_latest(registry(samples_store))
     check = subprocess.run(
         ["promtool", "check", "metrics"], input=text, capture_output=True, timeout=60
@@ -138,28 +138,28 @@ def test_promtool_accepts_the_exposition(samples_store: duckdb.DuckDBPyConnectio
 def test_regression_and_flaky_gauges(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    con = connect(tmp_path / "f.duckdb")
+    store = open_store(tmp_path / "f.duckdb")
     paths = [
         write_run(logs, i, fail={"Check the banner"} if i in (3, 4) else None) for i in range(14)
     ]
     paths.append(write_run(logs, 14, slower={"Restart the service": 3.0}))
-    ingest(con, *paths)
+    ingest(store, *paths)
     findings = Findings()
     reg = CollectorRegistry()
-    reg.register(StoreCollector(con.cursor, findings=findings))
+    reg.register(StoreCollector(store.reader, findings=findings))
     assert (
         reg.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"})
         is None
     )
-    findings.refresh(con)
+    findings.refresh(store)
     reg2 = CollectorRegistry()
-    reg2.register(StoreCollector(con.cursor, findings=findings))
+    reg2.register(StoreCollector(store.reader, findings=findings))
     assert (
         reg2.get_sample_value("ansible_task_duration_regressions", {"playbook": "deploy.yml"})
         == 1.0
     )
     assert reg2.get_sample_value("ansible_flaky_tasks", {"playbook": "deploy.yml"}) == 1.0
-    con.close()
+    store.close()
 
 
 @pytest.mark.skipif(

@@ -12,10 +12,9 @@ from ansiscope.analytics.health import (
     host_health,
     playbook_health,
 )
-from ansiscope.analytics.views import current_regressions, runs_per_day
+from ansiscope.analytics.views import current_regressions, ingest_state, runs_per_day
 from ansiscope.dashboards.data import cached
 from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, fmt_age, pct
-from ansiscope.ingest.history_queries import ingest_state
 
 st.title("Platform health")
 target = float(st.query_params.get("target", SUCCESS_TARGET))

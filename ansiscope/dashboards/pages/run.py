@@ -6,16 +6,16 @@ import streamlit as st
 
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.views import failed_results, run_tree, timeline
-from ansiscope.dashboards.data import cached, con, db_path, version
+from ansiscope.dashboards.data import cached, db_path, reader, version
 from ansiscope.dashboards.style import EMOJI, pct
 from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_seconds
-from ansiscope.ingest.queries import RunNotFound, resolve_run
+from ansiscope.store import RunNotFound
 
 ref = st.query_params.get("run", "latest")
 try:
-    cursor = con()
-    run_id = resolve_run(cursor, ref)
+    with reader() as store:
+        run_id = store.resolve_run(ref)
 except RunNotFound as exc:
     st.title("Run")
     st.warning(str(exc))
@@ -94,7 +94,7 @@ if str(tree.status) == "running":
     def follow() -> None:
         """A running run: redraw the page whenever the store has moved on."""
         st.caption("This run is still running; the page follows it.")
-        if version(db_path()) != seen:
+        if version(db_path()) != seen or not seen:  # a shared server: no version to watch
             st.rerun()
 
     follow()

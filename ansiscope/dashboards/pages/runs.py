@@ -6,8 +6,8 @@ import streamlit as st
 
 from ansiscope.analytics.views import playbooks, runs_table
 from ansiscope.dashboards.data import cached
-from ansiscope.ingest.retention import parse_since
 from ansiscope.parser.events import RunStatus
+from ansiscope.store.retention import parse_since
 
 st.title("Runs")
 params = st.query_params

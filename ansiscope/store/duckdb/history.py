@@ -7,7 +7,7 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-from ansiscope.ingest.queries import playbook_filter
+from ansiscope.store.duckdb.queries import playbook_filter
 
 
 def runs_frame(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:

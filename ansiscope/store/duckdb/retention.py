@@ -1,4 +1,4 @@
-"""Retention: ``prune --older-than 90d`` deletes old runs and gives the space back.
+"""Retention in DuckDB: old runs deleted, then the file rewritten to give the space back.
 
 DuckDB reuses deleted space but never shrinks the file, so a prune rewrites the
 store into a fresh file (``COPY FROM DATABASE``) and swaps it in atomically.
@@ -7,48 +7,16 @@ Counters live in their own table and are untouched: they stay monotonic.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from ansiscope.errors import UsageError
-from ansiscope.ingest.schema import connect, transaction
+from ansiscope.store.duckdb.schema import connect, transaction
+from ansiscope.store.retention import Pruned
 
-UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-AGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 RUN_TABLES = ("results", "plays", "tasks", "host_stats", "task_timings", "notes")
-
-
-def parse_age(text: str) -> timedelta:
-    """``90d``, ``12h``, ``30m``, ``2w`` as a duration."""
-    match = AGE.match(text)
-    if not match:
-        raise UsageError(f"{text!r}: expected an age such as 90d, 12h, 30m or 2w")
-    return timedelta(seconds=float(match.group(1)) * UNITS[match.group(2)])
-
-
-def parse_since(text: str | None) -> datetime | None:
-    """An age (``7d``: that long ago) or an ISO date/time, as an aware UTC datetime."""
-    if not text:
-        return None
-    if AGE.match(text):
-        return datetime.now(UTC) - parse_age(text)
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{text!r}: expected an age (7d, 12h) or a date (2026-11-01)") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-@dataclasses.dataclass
-class Pruned:
-    runs: int
-    size_before: int
-    size_after: int
 
 
 def delete_before(con: duckdb.DuckDBPyConnection, cutoff: datetime) -> int:

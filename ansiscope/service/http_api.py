@@ -1,21 +1,36 @@
-"""The service's HTTP surface: routing, basic auth, JSON errors. ``Service`` does the work."""
+"""The service's HTTP surface: routing, basic auth, JSON errors. Whatever offers the
+``Api`` protocol (``core.Service``) does the work; it knows nothing of HTTP."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlparse
 
 import orjson
 
 from ansiscope.errors import AnsiscopeError
-from ansiscope.ingest.queries import RunNotFound
+from ansiscope.store import RunNotFound
 
-if TYPE_CHECKING:
-    from ansiscope.exporters.server import Service
+
+class Api(Protocol):
+    """What the handler asks of the service."""
+
+    auth: Callable[[str, str], bool] | None
+    max_upload: int
+
+    def log(self, message: str) -> None: ...
+    def health(self) -> tuple[int, dict[str, Any]]: ...
+    def exposition(self, accept: str) -> tuple[bytes, str]: ...
+    def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]: ...
+    def run_document(self, ref: str) -> dict[str, Any]: ...
+    def report(self, ref: str, fmt: str) -> tuple[bytes, str]: ...
+    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]: ...
+    def upload(self, data: bytes, name: str) -> dict[str, Any]: ...
 
 
 class BadRequest(Exception):
@@ -54,7 +69,7 @@ def _json_default(value: Any) -> Any:
 
 
 class ApiHandler(BaseHTTPRequestHandler):
-    service: Service
+    service: Api
     server_version = "ansiscope"
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -16,23 +16,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ansiscope.ingest import run_updates
-from ansiscope.ingest.records import FileRecord, Written
-from ansiscope.ingest.rows import (
-    FLOAT,
-    INT,
-    PLAY_COLUMNS,
-    STR,
-    TASK_COLUMNS,
-    TIMING_COLUMNS,
-    TS,
-    load,
-    scan,
-    table,
-)
-from ansiscope.ingest.schema import transaction
-from ansiscope.ingest.staging import Batch, batch_of
-from ansiscope.ingest.tally import Tallies
 from ansiscope.parser.events import (
     Event,
     Include,
@@ -46,23 +29,23 @@ from ansiscope.parser.events import (
     TaskTiming,
     Warning,
 )
-
-
-def error_reason(reason: str) -> str:
-    """A rejected line's reason as a small fixed set (a metric label)."""
-    text = reason.lower()
-    for key, label in (
-        ("truncated", "truncated"),
-        ("longer than", "too_long"),
-        ("too large", "too_long"),
-        ("malformed", "malformed_json"),
-        ("not json", "not_json"),
-        ("_event", "not_an_event"),
-        ("not an ansible-runner", "not_an_event"),
-    ):
-        if key in text:
-            return label
-    return "other"
+from ansiscope.store.batch import Batch, batch_of
+from ansiscope.store.counters import error_reason
+from ansiscope.store.duckdb import run_updates
+from ansiscope.store.duckdb.load import load, scan
+from ansiscope.store.duckdb.schema import transaction
+from ansiscope.store.records import FileRecord, Written
+from ansiscope.store.rows import (
+    FLOAT,
+    INT,
+    PLAY_COLUMNS,
+    STR,
+    TASK_COLUMNS,
+    TIMING_COLUMNS,
+    TS,
+    table,
+)
+from ansiscope.store.tally import Tallies
 
 
 class Writer:
@@ -279,4 +262,4 @@ class Writer:
             )
 
 
-__all__ = ["FileRecord", "Writer", "Written", "error_reason"]
+__all__ = ["FileRecord", "Writer", "Written"]

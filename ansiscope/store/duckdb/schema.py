@@ -1,8 +1,4 @@
-"""The store's schema: DuckDB tables in ARA's vocabulary, versioned, and how to open them.
-
-This module and ``writer.py`` are the only ones that know table layouts for writing;
-readers go through ``queries.py``. A distributed backend (ClickHouse) would replace
-these three modules and nothing else.
+"""The DuckDB store's schema: tables in ARA's vocabulary, versioned, and how to open them.
 
 DuckDB allows one read-write process per file (and then no readers in other
 processes): ``connect`` turns the lock conflict into a one-line ``StoreLocked``.
@@ -10,7 +6,6 @@ processes): ``connect`` turns the lock conflict into a one-line ``StoreLocked``.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,10 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from ansiscope.errors import AnsiscopeError
-
-DEFAULT_DB = "ansiscope.duckdb"
-ENV_DB = "ANSISCOPE_DB"
+from ansiscope.store.base import StoreError, StoreLocked
 
 MIGRATIONS: list[str] = [
     # version 1
@@ -115,19 +107,6 @@ _SETTINGS = {
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
 }
-
-
-class StoreError(AnsiscopeError):
-    """The store cannot be opened or used."""
-
-
-class StoreLocked(StoreError):
-    """Another process holds the DuckDB file."""
-
-
-def default_db() -> str:
-    """``--db`` default: ``$ANSISCOPE_DB`` or ``./ansiscope.duckdb``."""
-    return os.environ.get(ENV_DB) or DEFAULT_DB
 
 
 def connect(

@@ -19,9 +19,9 @@ from collections.abc import Iterable
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ansiscope.ingest.rows import RESULT_COLUMNS, columns_table
 from ansiscope.parser.columns import result_columns, split_results
 from ansiscope.parser.events import Event, HostResult, Rejected
+from ansiscope.store.rows import RESULT_COLUMNS, columns_table
 
 # A transaction while catching up holds at most BATCH_RESULTS host results (two DuckDB
 # row groups), BATCH_EVENTS other events, or results whose messages add up to

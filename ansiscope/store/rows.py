@@ -1,14 +1,12 @@
-"""Events as Arrow columns, and loading Arrow tables into DuckDB tables."""
+"""Events as Arrow columns: the row layout every backend stores (its column names and types)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -114,19 +112,3 @@ def seconds_to_timestamps(values: list[float | None]) -> pa.Array:
     """POSIX seconds as a UTC timestamp column (rounded to the microsecond)."""
     micros = pc.round(pc.multiply(pa.array(values, type=FLOAT), 1e6))
     return micros.cast(pa.int64()).cast(TS)
-
-
-@contextmanager
-def scan(con: duckdb.DuckDBPyConnection, name: str, data: pa.Table) -> Iterator[None]:
-    """``data`` visible to SQL as ``name`` for the duration of the block."""
-    con.register(name, data)
-    try:
-        yield
-    finally:
-        con.unregister(name)
-
-
-def load(con: duckdb.DuckDBPyConnection, target: str, data: pa.Table) -> None:
-    """Append ``data`` to table ``target`` (columns matched by name)."""
-    with scan(con, "_batch", data):
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _batch")

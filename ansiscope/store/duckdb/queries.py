@@ -15,8 +15,6 @@ import duckdb
 if TYPE_CHECKING:  # DataFrames come from DuckDB; pandas loads only when they are asked for
     import pandas as pd
 
-from ansiscope.errors import AnsiscopeError
-from ansiscope.ingest.rows import RESULT_COLUMNS
 from ansiscope.parser.events import (
     RECAP_KEYS,
     Clock,
@@ -35,15 +33,13 @@ from ansiscope.parser.events import (
     TaskTiming,
     Warning,
 )
+from ansiscope.store.base import RunNotFound
+from ansiscope.store.rows import RESULT_COLUMNS
 
 RUN_COLUMNS = (
     "run_id, playbook, source, format, status, started_at, ended_at, duration_s, "
     "hosts_total, tasks_total, results_total, labels, check_mode, ansible_version"
 )
-
-
-class RunNotFound(AnsiscopeError):
-    """No stored run matches the reference."""
 
 
 def resolve_run(con: duckdb.DuckDBPyConnection, ref: str) -> str:
@@ -65,6 +61,33 @@ def resolve_run(con: duckdb.DuckDBPyConnection, ref: str) -> str:
     return str(rows[0][0])
 
 
+def latest_run_of(con: duckdb.DuckDBPyConnection, playbook: str) -> str | None:
+    """The latest finished run of a playbook (path, file name or stem)."""
+    where, params = playbook_filter(playbook)
+    row = con.execute(
+        f"SELECT run_id FROM runs WHERE {where} AND status <> 'running' "
+        "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT 1",
+        params,
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def last_run_from(con: duckdb.DuckDBPyConnection, path: str) -> str | None:
+    """The latest run stored from the input at ``path``."""
+    row = con.execute(
+        "SELECT r.run_id FROM runs r JOIN files f USING (file_id) WHERE f.path = ? "
+        "ORDER BY coalesce(r.started_at, r.ingested_at) DESC LIMIT 1",
+        [path],
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def run_count(con: duckdb.DuckDBPyConnection) -> int:
+    """How many runs the store holds."""
+    row = con.execute("SELECT count(*) FROM runs").fetchone()
+    return int(row[0]) if row else 0
+
+
 def playbook_filter(name: str | None) -> tuple[str, list[Any]]:
     """SQL matching a playbook by path, file name or stem (``site``, ``site.yml``, path)."""
     if not name:
@@ -74,9 +97,6 @@ def playbook_filter(name: str | None) -> tuple[str, list[Any]]:
         "OR regexp_replace(regexp_extract(playbook, '[^/]+$'), '\\.ya?ml$', '') = ?)",
         [name, name, name],
     )
-
-
-MAX_RUNS = 1_000_000  # the most runs one listing returns
 
 
 def list_runs(

@@ -14,12 +14,12 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from ansiscope.ingest.records import FileRecord
-from ansiscope.ingest.rows import BOOL, FLOAT, INT, STR, TS, scan
-from ansiscope.ingest.tally import Tallies, Tally
-from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart, RunStatus
-
-DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800)
+from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
+from ansiscope.store.counters import run_increments
+from ansiscope.store.duckdb.load import scan
+from ansiscope.store.records import FileRecord
+from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
+from ansiscope.store.tally import Tallies, Tally
 
 
 def start_runs(
@@ -158,30 +158,15 @@ def finish_runs(
 def _run_counters(
     con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]], tallies: dict[str, Tally]
 ) -> list[tuple[str, str, str, float]]:
-    counts: Counter[tuple[str, str, str]] = Counter()
-    for run_id, playbook, status, duration in rows:
-        counts[("runs", playbook, "")] += 1
-        if status in (RunStatus.FAILED, RunStatus.UNREACHABLE):
-            counts[("runs_failed", playbook, "")] += 1
-        if status == RunStatus.SUCCESSFUL:
-            counts[("runs_successful", playbook, "")] += 1
-        if duration is not None:
-            for le in DURATION_BUCKETS:
-                if duration <= le:
-                    counts[("run_duration_bucket", playbook, str(le))] += 1
-            counts[("run_duration_bucket", playbook, "+Inf")] += 1
-            counts[("run_duration_sum", playbook, "")] += duration
-        tally = tallies.get(run_id)
-        if tally is not None:
-            for result_status, n in tally.statuses.items():
-                counts[("task_results", playbook, str(result_status))] += n
+    statuses: dict[str, Counter[str]] = {
+        run_id: tallies[run_id].statuses for run_id, *_ in rows if run_id in tallies
+    }
     untallied = [row[0] for row in rows if row[0] not in tallies]
-    if untallied:
-        for playbook, status, n in con.execute(
-            """SELECT coalesce(r.playbook, ''), x.status, count(*) FROM results x
-            JOIN runs r USING (run_id) WHERE x.run_id IN (SELECT unnest(?))
-            GROUP BY ALL""",
+    if untallied:  # started before a restart: count in SQL
+        for run_id, status, n in con.execute(
+            "SELECT run_id, status, count(*) FROM results WHERE run_id IN (SELECT unnest(?)) "
+            "GROUP BY ALL",
             [untallied],
         ).fetchall():
-            counts[("task_results", playbook, status)] += n
-    return [(m, p, label, float(v)) for (m, p, label), v in counts.items() if v]
+            statuses.setdefault(run_id, Counter())[status] += n
+    return run_increments(rows, statuses)

@@ -1,13 +1,13 @@
-"""``ansiscope serve``: one process that owns the store, follows folders, and answers
+"""``ansiscope serve``: one process that owns its store, follows folders, and answers
 HTTP — ``/metrics`` for Prometheus, ``/healthz``, and a JSON API the CLI uses with
 ``--server`` (DuckDB lets one process hold the file, so others go through this one).
 
-Writes (the watcher, uploads, retention) take one lock; reads use their own cursor.
+Writes (the watcher, uploads, retention) take one lock; reads use their own reader.
+HTTP lives in ``http_api``; this module knows nothing of requests.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import shutil
 import ssl
@@ -20,7 +20,6 @@ from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import duckdb
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
@@ -29,18 +28,17 @@ from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters import gate_report
-from ansiscope.exporters.http_api import ApiHandler, BadRequest, count, one
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.notify import Notifier
 from ansiscope.exporters.report import load_stored, render
 from ansiscope.exporters.summary import run_summary
-from ansiscope.exporters.webconfig import Check
-from ansiscope.ingest import retention
 from ansiscope.ingest.ingester import Ingester
-from ansiscope.ingest.queries import MAX_RUNS, list_runs, resolve_run
-from ansiscope.ingest.records import Written
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
+from ansiscope.service.http_api import ApiHandler, BadRequest, count, one
+from ansiscope.service.webconfig import Check
+from ansiscope.store import MAX_RUNS, Store, backend_errors, retention
+from ansiscope.store.records import Written
 
 MAX_UPLOAD = 256 * 1024 * 1024
 STUCK_S = 300.0
@@ -54,9 +52,8 @@ class Service:
 
     def __init__(
         self,
-        con: duckdb.DuckDBPyConnection,
+        store: Store,
         *,
-        db: str,
         watch: list[Path] | None = None,
         poll: bool = False,
         labels: dict[str, str] | None = None,
@@ -68,16 +65,17 @@ class Service:
         dashboard_port: int = 0,
         notifier: Notifier | None = None,
     ) -> None:
-        self.con = con
+        self.store = store
+        # what a read may raise that is no bug: reported, and the service goes on
+        self.expected: tuple[type[Exception], ...] = (AnsiscopeError, OSError, *backend_errors())
         self.notifier = notifier
         self.ended: queue.Queue[str] = queue.Queue()
         self.dashboard_port = dashboard_port
         self.dashboard: subprocess.Popen[bytes] | None = None
-        self.snapshot = Path(f"{db}.snapshot")
         self._published: float | None = -1.0
-        self.db = db
+        self.db = store.url
         self.lock = threading.Lock()
-        self.ingester = Ingester(con, labels, on_run_end=self._run_ended if notifier else None)
+        self.ingester = Ingester(store, labels, on_run_end=self._run_ended if notifier else None)
         self.state = ServiceState()
         self.watcher = Watcher(self.ingester, watch, poll=poll, report=self.log) if watch else None
         self.auth = auth
@@ -91,7 +89,7 @@ class Service:
         self.findings = Findings()
         self.registry.register(
             StoreCollector(
-                self.cursor,
+                self.store.reader,
                 self.state,
                 top_n=top_n,
                 cache_s=metrics_cache_s,
@@ -101,9 +99,6 @@ class Service:
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self.httpd: ThreadingHTTPServer | None = None
-
-    def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.con.cursor()
 
     def log(self, message: str) -> None:
         print(message, flush=True)
@@ -129,7 +124,7 @@ class Service:
         if self.notifier:
             self._spawn(self._notify)
         if self.dashboard_port:
-            self.publish_snapshot()
+            readers_url = self.publish_snapshot() or self.db
             self._spawn(self._publish)
             self.dashboard = subprocess.Popen(
                 [
@@ -148,31 +143,29 @@ class Service:
                     "false",
                     "--",
                     "--db",
-                    str(self.snapshot),
+                    readers_url,
                 ],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
         return int(self.httpd.server_address[1])
 
-    def publish_snapshot(self) -> None:
-        """Give the dashboard a read-only copy: DuckDB's writer lock keeps every other
-        process out of the store itself (CHECKPOINT, copy, atomic rename)."""
+    def publish_snapshot(self) -> str | None:
+        """Let the dashboard's process see what is stored (for DuckDB a snapshot copy:
+        its writer lock keeps every other process out of the file); returns the URL
+        readers open, or ``None`` when they open the store itself."""
         if self._published == self.state.last_ingest:
-            return
-        tmp = self.snapshot.with_name(self.snapshot.name + ".tmp")
+            return None
         with self.lock:
-            self.con.execute("CHECKPOINT")
-            shutil.copyfile(self.db, tmp)
-            marker = self.state.last_ingest
-        os.replace(tmp, self.snapshot)
-        self._published = marker
+            url = self.store.publish()
+            self._published = self.state.last_ingest
+        return url
 
     def _publish(self) -> None:
         while not self.stop.wait(SNAPSHOT_EVERY_S):
             try:
                 self.publish_snapshot()
-            except (OSError, duckdb.Error) as exc:
+            except self.expected as exc:
                 self.log(f"warning: dashboard snapshot failed: {exc}")
 
     def _spawn(self, target: Any) -> None:
@@ -226,7 +219,7 @@ class Service:
             for accept in ("", "application/openmetrics-text; version=1.0.0"):
                 try:
                     self.exposition(accept)
-                except (duckdb.Error, AnsiscopeError) as exc:
+                except self.expected as exc:
                     self.log(f"warning: collecting metrics failed: {exc}")
 
     def _run_ended(self, run_ids: list[str]) -> None:
@@ -241,28 +234,24 @@ class Service:
                 run_id = self.ended.get(timeout=0.5)
             except queue.Empty:
                 continue
-            con = self.cursor()
             try:
-                tree = run_tree(con, run_id)
-                result = gate(con, run_id)
-            except (duckdb.Error, AnsiscopeError) as exc:
+                with self.store.reader() as store:
+                    tree = run_tree(store, run_id)
+                    result = gate(store, run_id)
+            except self.expected as exc:
                 self.log(f"warning: cannot notify about run {run_id}: {exc}")
                 continue
-            finally:
-                con.close()
             for line in self.notifier.notify(tree, result):
                 self.log(line)
 
     def _analyse(self) -> None:
         """Refresh the per-playbook regression and flaky-task counts every minute."""
         while not self.stop.is_set():
-            con = self.cursor()
             try:
-                self.findings.refresh(con)
-            except (duckdb.Error, AnsiscopeError) as exc:
+                with self.store.reader() as store:
+                    self.findings.refresh(store)
+            except self.expected as exc:
                 self.log(f"warning: analysis for /metrics failed: {exc}")
-            finally:
-                con.close()
             self.stop.wait(ANALYSIS_EVERY_S)
 
     def _retain(self) -> None:
@@ -271,7 +260,7 @@ class Service:
             cutoff = retention.parse_since(self.retention_age)
             assert cutoff is not None
             with self.lock:
-                deleted = retention.delete_before(self.con, cutoff)
+                deleted = self.store.delete_before(cutoff)
             if deleted:
                 self.log(f"retention: {deleted} runs older than {self.retention_age} deleted")
 
@@ -292,7 +281,7 @@ class Service:
             except subprocess.TimeoutExpired:
                 self.dashboard.kill()
         with self.lock:
-            self.con.close()
+            self.store.close()
         shutil.rmtree(self.uploads, ignore_errors=True)
 
     # -- API ----------------------------------------------------------------------
@@ -321,18 +310,12 @@ class Service:
         }
 
     def run_document(self, ref: str) -> dict[str, Any]:
-        con = self.cursor()
-        try:
-            return run_summary(run_tree(con, resolve_run(con, ref)))
-        finally:
-            con.close()
+        with self.store.reader() as store:
+            return run_summary(run_tree(store, store.resolve_run(ref)))
 
     def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
-        con = self.cursor()
-        try:
-            result = gate(con, resolve_run(con, ref))
-        finally:
-            con.close()
+        with self.store.reader() as store:
+            result = gate(store, store.resolve_run(ref))
         verdict = result.verdict(fail_on)
         if fmt == "markdown":
             return verdict, gate_report.markdown(result, fail_on).encode(), "text/markdown"
@@ -342,26 +325,19 @@ class Service:
 
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
         """A stored run's report (``ansiscope report --server``)."""
-        con = self.cursor()
-        try:
-            run, result, history = load_stored(con, ref)
-        finally:
-            con.close()
+        with self.store.reader() as store:
+            run, result, history = load_stored(store, ref)
         types = {"html": "text/html", "markdown": "text/markdown", "junit": "application/xml"}
         return render(fmt, run, result, history), types.get(fmt, "application/json")
 
     def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
-        con = self.cursor()
-        try:
-            return list_runs(
-                con,
+        with self.store.reader() as store:
+            return store.list_runs(
                 playbook=one(query, "playbook"),
                 status=one(query, "status"),
                 since=retention.parse_since(one(query, "since")),
                 limit=count(query, "limit", 50, MAX_RUNS),
             )
-        finally:
-            con.close()
 
     def health(self) -> tuple[int, dict[str, Any]]:
         alive = all(t.is_alive() for t in self._threads)

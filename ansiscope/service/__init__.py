@@ -1,0 +1,1 @@
+"""``ansiscope serve``: the long-running process that owns the store, follows folders and answers HTTP."""
