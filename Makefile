@@ -30,12 +30,14 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check ansiscope tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check ansiscope tests bench
 	$(BIN)/ruff format --check ansiscope tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000
