@@ -17,6 +17,26 @@ library and ansible-core. It supports ansible-core 2.16 to 2.19 (Python >= 3.10)
 
 from __future__ import annotations
 
+import atexit
+import base64
+import datetime
+import getpass
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.parse
+import urllib.request
+import uuid
+
+from ansible import constants as C
+from ansible import context
+from ansible.parsing.ajson import AnsibleJSONEncoder
+from ansible.plugins.callback import CallbackBase
+from ansible.release import __version__ as ANSIBLE_VERSION
+
 DOCUMENTATION = """
     name: ansiscope
     type: aggregate
@@ -58,26 +78,6 @@ DOCUMENTATION = """
         type: float
 """
 
-import atexit
-import base64
-import datetime
-import getpass
-import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import urllib.parse
-import urllib.request
-import uuid
-
-from ansible import constants as C
-from ansible import context
-from ansible.parsing.ajson import AnsibleJSONEncoder
-from ansible.plugins.callback import CallbackBase
-from ansible.release import __version__ as ANSIBLE_VERSION
-
 HEADER_EVENT = "ansiscope_run_start"
 HEADER_VERSION = 1
 LOCKSTEP = frozenset(("linear", "debug"))  # strategies that announce each task once
@@ -105,9 +105,13 @@ CI_VARIABLES = (
 )
 
 
+# datetime.UTC is Python 3.11+; ansible-core 2.16 controllers may run 3.10
+UTC = datetime.timezone.utc  # noqa: UP017
+
+
 def now() -> str:
     """UTC now as ansible.posix.jsonl writes it (naive ISO 8601 + ``Z``)."""
-    utc = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    utc = datetime.datetime.now(UTC).replace(tzinfo=None)
     return utc.isoformat() + "Z"
 
 
@@ -136,7 +140,11 @@ def git_state(folder):
         return None
     root, commit = out.split("\n")[:2]
     status = _git(folder, "status", "--porcelain", "--untracked-files=no")
-    return {"root": root, "commit": commit.strip(), "dirty": None if status is None else bool(status.strip())}
+    return {
+        "root": root,
+        "commit": commit.strip(),
+        "dirty": None if status is None else bool(status.strip()),
+    }
 
 
 def playbook_identity(given, file_name, git):
@@ -229,10 +237,8 @@ class Upload:
     the file stays the source of truth (``ansiscope ingest`` can send it later)."""
 
     def __init__(self, server, path, timeout, display):
-        self.url = "%s/api/runs?name=%s" % (
-            server.rstrip("/"),
-            urllib.parse.quote(os.path.basename(path)),
-        )
+        name = urllib.parse.quote(os.path.basename(path))
+        self.url = f"{server.rstrip('/')}/api/runs?name={name}"
         self.path, self.timeout, self.display = path, timeout, display
         self.error = None
         self.thread = threading.Thread(target=self._send, name="ansiscope-upload", daemon=True)
@@ -260,14 +266,13 @@ class Upload:
         self.thread.join(self.timeout)
         where = self.url.split("?")[0]
         if self.thread.is_alive():
-            problem = "no answer within %gs" % self.timeout
+            problem = f"no answer within {self.timeout:g}s"
         elif self.error is not None:
             problem = str(self.error)
         else:
             return
         self.display.warning(
-            "ansiscope: upload of %s to %s failed (%s); the file is kept"
-            % (self.path, where, problem)
+            f"ansiscope: upload of {self.path} to {where} failed ({problem}); the file is kept"
         )
 
 
@@ -282,7 +287,7 @@ def _basic_auth():
             password = (handle.read().splitlines() or [""])[0]
     except OSError:
         return None
-    token = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
+    token = base64.b64encode(f"{user}:{password}".encode()).decode()
     return "Basic " + token
 
 
@@ -314,14 +319,15 @@ class CallbackModule(CallbackBase):
             )
             return
         run_id = str(uuid.uuid4())
-        started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%S.%fZ")
-        path = os.path.join(log_dir, "%s-%s.jsonl" % (started, run_id[:8]))
+        started = datetime.datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        path = os.path.join(log_dir, f"{started}-{run_id[:8]}.jsonl")
         try:
             os.makedirs(log_dir, exist_ok=True)
-            self._file = open(path, "xb", buffering=0)  # one write per line, no buffer
+            # unbuffered: one write per line; closed at the run's end (stats)
+            self._file = open(path, "xb", buffering=0)  # noqa: SIM115
         except OSError as exc:
             self._disabled = True
-            self._display.warning("ansiscope: cannot write %s (%s); not recorded" % (path, exc))
+            self._display.warning(f"ansiscope: cannot write {path} ({exc}); not recorded")
             return
         self._path = path
         self._write(header(run_id, playbook))
@@ -336,7 +342,7 @@ class CallbackModule(CallbackBase):
             while view:
                 view = view[self._file.write(view) :]
         except OSError as exc:
-            self._display.warning("ansiscope: cannot write %s (%s)" % (self._path, exc))
+            self._display.warning(f"ansiscope: cannot write {self._path} ({exc})")
             self._close()
 
     def _emit(self, name, event):
