@@ -218,14 +218,16 @@ def header(run_id, playbook):
     return {
         "_event": HEADER_EVENT,
         "_timestamp": now(),
-        "header_version": HEADER_VERSION,
-        "run_id": run_id,
-        "playbook": playbook_identity(given, playbook._file_name, git),
-        "invocation": invocation(getattr(playbook, "_loader", None)),
-        "ansible_version": ANSIBLE_VERSION,
-        "controller": controller(),
-        "git": None if git is None else {"commit": git["commit"], "dirty": git["dirty"]},
-        "ci": {name: os.environ[name] for name in CI_VARIABLES if os.environ.get(name)},
+        "ansiscope": {  # one key: jsonl readers that do not know it skip it cheaply
+            "header_version": HEADER_VERSION,
+            "run_id": run_id,
+            "playbook": playbook_identity(given, playbook._file_name, git),
+            "invocation": invocation(getattr(playbook, "_loader", None)),
+            "ansible_version": ANSIBLE_VERSION,
+            "controller": controller(),
+            "git": None if git is None else {"commit": git["commit"], "dirty": git["dirty"]},
+            "ci": {name: os.environ[name] for name in CI_VARIABLES if os.environ.get(name)},
+        },
     }
 
 
