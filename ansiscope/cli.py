@@ -95,6 +95,16 @@ def cli() -> None:
     """ansiscope: what ran, what failed, what got slower in your Ansible runs."""
 
 
+@cli.command("callback-path")
+def callback_path() -> None:
+    """Print the folder holding ansiscope's Ansible callback plugin.
+
+    export ANSIBLE_CALLBACK_PLUGINS=$(ansiscope callback-path)
+    ANSIBLE_CALLBACKS_ENABLED=ansiscope ANSISCOPE_LOG_DIR=DIR ansible-playbook ...
+    """
+    click.echo(Path(__file__).resolve().parent / "ansible_plugins" / "callback")
+
+
 def _open(path: str, fmt: str | None, err: Console, *, live: bool, quiet: bool) -> Input:
     source = open_input(path, LogFormat(fmt) if fmt else None, live=live)
     if not quiet:

@@ -17,10 +17,10 @@ CANARY = "ANSISCOPE-CANARY-7f3a9c"
 
 
 def sample_paths() -> list[Path]:
-    """Every sample log: files under jsonl/json/text, and runner artifact folders."""
+    """Every sample log: files under jsonl/json/text/callback, and runner artifact folders."""
     paths = [
         p
-        for d in ("jsonl", "json", "text")
+        for d in ("jsonl", "json", "text", "callback")
         for p in sorted((SAMPLES / d).glob("*"))
         if p.stat().st_size
     ]

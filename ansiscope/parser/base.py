@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO, ClassVar, Final, Protocol
+from typing import Any, BinaryIO, ClassVar, Final, Protocol
 
 from mypy_extensions import mypyc_attr
 
@@ -239,8 +239,11 @@ class Emitter:
         clock: Clock = Clock.SOURCE,
         ansible_version: str | None = None,
         check_mode: bool | None = None,
+        about: dict[str, Any] | None = None,
     ) -> None:
-        """Open a new run, closing an open one as interrupted."""
+        """Open a new run, closing an open one as interrupted.
+
+        ``about``: more ``RunStart`` fields (``playbook_path``, ``tags``, ...) by name."""
         if self.run is not None:
             self.end_run(offset, None, None)
         self.run = _Run(run_id, started_at)
@@ -256,6 +259,7 @@ class Emitter:
                 clock=clock,
                 ansible_version=ansible_version,
                 check_mode=check_mode,
+                **(about or {}),
             )
         )
 

@@ -28,6 +28,11 @@ TEXT_MARKERS = _line_start(
 )
 ANSIBLE_ERROR = _line_start(rb"(?:\[ERROR\]: ?|ERROR! ?)(?P<reason>.*)$")
 LISTING = _line_start(rb"playbook: \S")  # --list-tasks, --syntax-check
+# A jsonl event line (keys sorted: "_event" first), and the banners only the text
+# callback prints: -v.. output in a jsonl stream shows "ansible-playbook [core ...",
+# never "PLAY [".
+JSONL_EVENT = re.compile(rb'^\{"_event": ?"', re.MULTILINE)
+BANNERS = _line_start(rb"(?:PLAY \[|TASK \[|RUNNING HANDLER \[|PLAY RECAP)")
 ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not in text (ESC is: colours)
 
@@ -50,6 +55,8 @@ def sniff(head: bytes) -> LogFormat:
     if body.startswith(b"{"):
         return _sniff_json(body)
     clean = ANSI.sub(b"", body)
+    if JSONL_EVENT.search(body, 0, SNIFF_BYTES) and not BANNERS.search(clean):
+        return LogFormat.JSONL  # verbose output (or stderr) around jsonl events
     if TEXT_MARKERS.search(clean):
         return LogFormat.TEXT
     if b'"_event"' in body[:SNIFF_BYTES] and b"\n{" in body:

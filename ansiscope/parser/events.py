@@ -163,6 +163,27 @@ class RunStart(Event):
     clock: Clock = Clock.SOURCE
     ansible_version: str | None = None
     check_mode: bool | None = None
+    # What the log says about the run beyond its events: the ansiscope callback's
+    # header says all of it; text logs say some (``PLAYBOOK:``, an ``ansible-playbook``
+    # command line); ``None`` where the log does not say. ``playbook`` is the name
+    # (see ``identity.playbook_name``), ``playbook_path`` the path as the log gives it.
+    playbook_path: str | None = None
+    run_uuid: str | None = None
+    project_dir: str | None = None
+    tags: tuple[str, ...] | None = None
+    skip_tags: tuple[str, ...] | None = None
+    limit: str | None = None
+    diff: bool | None = None
+    forks: int | None = None
+    become: bool | None = None
+    inventory: tuple[str, ...] | None = None
+    extra_vars_keys: tuple[str, ...] | None = None
+    verbosity: int | None = None
+    controller: str | None = None
+    user: str | None = None
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    ci: dict[str, str] | None = None
 
 
 @dataclasses.dataclass(slots=True)

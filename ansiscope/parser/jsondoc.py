@@ -17,6 +17,7 @@ import ijson
 
 from ansiscope.parser.base import Emitter, as_stream, playbook_from_path, seconds_between, stable_id
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, TaskTiming
+from ansiscope.parser.identity import playbook_name
 from ansiscope.parser.jsonl import id_prefix
 from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
@@ -116,11 +117,13 @@ class JsonDocParser:
         path = text_or_none(play.get("path"))
         start = parse_time(_dict(play.get("duration")).get("start"))
         if self.emit.run is None:
+            book = playbook_from_path(path)
             self.emit.start_run(
                 stable_id("ansible", id_prefix(play_id), _dict(play.get("duration")).get("start")),
                 offset,
-                playbook=playbook_from_path(path),
+                playbook=playbook_name(book),
                 started_at=start,
+                about={"playbook_path": book} if book else None,
             )
         self.emit.play(offset, play_id, str(play.get("name", "")), path, start)
         end = parse_time(_dict(play.get("duration")).get("end"))

@@ -3,8 +3,14 @@
 There is no playbook-start event and no run id. Ansible's task and play ids share
 a per-process prefix (``xxxxxxxx-xxxx-xxxx-xxxx-`` + a counter), so a change of
 prefix (or a ``stats`` event) marks a new run in a file holding several runs; the
-playbook comes from the first play's ``path``. Non-JSON lines (``-v`` output,
-``2>&1`` noise) are rejected one by one; everything else still parses.
+playbook comes from the first play's ``path``. Files written by ansiscope's own
+callback start each run with an ``ansiscope_run_start`` header: the run's uuid, its
+playbook and invocation (``identity.header_run``), which the run then keeps.
+
+Lines that are not JSON (``-v``..``-vvvv`` output, warnings, deprecations, stderr
+merged with ``2>&1``) are expected in a jsonl stream: they are counted and reported
+as one ``Warning`` per run (``[WARNING]`` lines each become their own), not
+rejected. A line that starts as JSON but does not decode is rejected.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
+from ansiscope.parser.identity import HEADER_EVENT, header_run, playbook_name
 from ansiscope.parser.results import (
     fields_of,
     host_result,
@@ -98,6 +105,9 @@ class JsonlParser(LineParser):
         self._pretty_start = (0, 0)
         self._handlers: set[str] = set()
         self._last: tuple[str, str, str, Any, Any] | None = None  # the task results belong to
+        self._adopt = False  # a header opened the run: the next ids' prefix is its own
+        self._noise = 0  # lines of other output not yet reported
+        self._noise_line = 0  # ... the first of them
 
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
         """Parse one line."""
@@ -159,6 +169,7 @@ class JsonlParser(LineParser):
             start, line_no = self._pretty_start
             self.reject(start, line_no, "truncated JSON object at end of input", self._pretty[0])
             self._pretty = None
+        self._report_noise(offset)
         return super().finish(offset)
 
     def _parse_object(self, raw: bytes, offset: int, line_no: int) -> None:
@@ -181,12 +192,28 @@ class JsonlParser(LineParser):
     def _not_json(self, raw: bytes, offset: int, line_no: int, exc: Exception) -> None:
         raw = raw.strip()
         text = raw[:40]
-        if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")):
+        if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")) and self.emit.run:
             msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
             self.emit.add(Warning, offset, message=msg)
-            return
-        reason = "not JSON" if not text.startswith(b"{") else f"malformed JSON: {exc}"
-        self.reject(offset, line_no, reason, raw)
+        elif text.startswith(b"{"):
+            self.reject(offset, line_no, f"malformed JSON: {exc}", raw)
+        else:  # verbose output, stderr: expected around the events
+            if not self._noise:
+                self._noise_line = line_no
+            self._noise += 1
+
+    def _report_noise(self, offset: int) -> None:
+        """One warning for the other output seen since the last one (in the open run)."""
+        if self._noise and self.emit.run is not None:
+            lines = "line" if self._noise == 1 else "lines"
+            self.emit.add(
+                Warning,
+                offset,
+                message=f"{self._noise} {lines} of other output than jsonl events "
+                f"(verbose output, warnings or stderr) skipped, the first at line "
+                f"{self._noise_line}",
+            )
+            self._noise = 0
 
     def _dispatch(self, doc: LineDoc, offset: int) -> None:
         event = doc.event
@@ -222,9 +249,31 @@ class JsonlParser(LineParser):
                 self.emit.start_run(
                     stable_id(self.source, offset), offset, playbook=None, started_at=at
                 )
+            self._report_noise(offset)
             recap = {str(h): HostStats.from_mapping(_dict(s)) for h, s in stats.items()}
             self.emit.recap(offset, recap, at)
             self._prefix = None
+            self._adopt = False
+        elif event == HEADER_EVENT:
+            self._header(doc, offset)
+
+    def _header(self, doc: LineDoc, offset: int) -> None:
+        """ansiscope's callback header: a new run, with what the header says about it."""
+        run = header_run(_dict(doc.ansiscope))
+        uuid = run["about"]["run_uuid"] or ""
+        compact = uuid.replace("-", "").lower()
+        valid = len(compact) >= 16 and all(c in "0123456789abcdef" for c in compact)
+        self._report_noise(offset)
+        self.emit.start_run(
+            compact[:16] if valid else stable_id("ansiscope", uuid, doc.timestamp, offset),
+            offset,
+            playbook=run["playbook"],
+            started_at=parse_time(doc.timestamp),
+            ansible_version=run["ansible_version"],
+            check_mode=run["check_mode"],
+            about=run["about"],
+        )
+        self._prefix, self._adopt, self._handlers = None, True, set()
 
     def _ensure_run(
         self, ansible_id: str, timestamp: Any, offset: int, new_play_path: Any = None
@@ -232,15 +281,20 @@ class JsonlParser(LineParser):
         prefix = id_prefix(ansible_id)
         if self.emit.run is not None and prefix == self._prefix:
             return
+        if self.emit.run is not None and self._adopt:  # the run its header opened
+            self._prefix, self._adopt = prefix, False
+            return
         at = parse_time(timestamp)
         self._prefix = prefix
         self._handlers.clear()
-        path = text_or_none(new_play_path)
+        path = playbook_from_path(text_or_none(new_play_path))
+        self._report_noise(offset)
         self.emit.start_run(
             stable_id("ansible", prefix, timestamp),
             offset,
-            playbook=playbook_from_path(path),
+            playbook=playbook_name(path),
             started_at=at,
+            about={"playbook_path": path} if path else None,
         )
 
     def _task(self, task: TaskDoc, offset: int, handler: bool) -> None:

@@ -19,6 +19,7 @@ import orjson
 from ansiscope.errors import ParseError
 from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
 from ansiscope.parser.events import Event, HostStats, Include, LogFormat, Status, Warning
+from ansiscope.parser.identity import playbook_name
 from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
 RESULT_EVENTS = {
@@ -114,11 +115,13 @@ class RunnerParser(LineParser):
 
     def _start(self, ed: dict[str, Any], offset: int, at: Any) -> None:
         uuid = ed.get("playbook_uuid") or ed.get("uuid")
+        book = text_or_none(ed.get("playbook"))  # as given, relative to the runner project
         self.emit.start_run(
             stable_id("runner", uuid) if uuid else stable_id(self.source, offset),
             offset,
-            playbook=text_or_none(ed.get("playbook")),
+            playbook=playbook_name(book),
             started_at=at,
+            about={"playbook_path": book} if book else None,
         )
 
     def _task(self, ed: dict[str, Any], offset: int, at: Any, handler: bool) -> None:

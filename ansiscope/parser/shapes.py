@@ -61,3 +61,4 @@ class LineDoc(msgspec.Struct):
     task: TaskDoc | None = None
     play: Any = None
     stats: Any = None
+    ansiscope: Any = None  # the ansiscope callback's header (identity.HEADER_EVENT)

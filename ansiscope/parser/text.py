@@ -44,6 +44,7 @@ from ansiscope.parser.events import (
     Warning,
     run_status_from_stats,
 )
+from ansiscope.parser.identity import command_line, playbook_name
 from ansiscope.parser.results import (
     host_result,
     parse_time_once,
@@ -101,6 +102,7 @@ class TextParser(LineParser):
         self._base: datetime | None = None  # profile_tasks: playbook start
         self._version: str | None = None
         self._playbook: str | None = None
+        self._command: dict[str, Any] | None = None  # an ansible-playbook command line
         self._timed_total: float | None = None
         self._timer_total: float | None = None
         self._dump_target: tuple[HostRecord, bool] | None = None
@@ -222,6 +224,9 @@ class TextParser(LineParser):
             self._version = match.group(1)
         elif match := PLAYBOOK.match(text):
             self._playbook = match.group(1)
+        elif "ansible-playbook " in text and (command := command_line(text)) is not None:
+            if self.emit.run is None or self._recap is not None:
+                self._command = command  # the next run's
         elif match := TASK_PATH.match(text):
             if self._task is not None and not self._task.get("path"):
                 self._task["path"] = match.group(1)
@@ -274,13 +279,19 @@ class TextParser(LineParser):
         self._play, self._plays_seen, self._base, self._timed = None, {}, None, None
         self._run_hosts = set()
         self._run_pid = self._pid
+        command = self._command or {}
+        about: dict[str, Any] = dict(command.get("about") or {})
+        if self._playbook and not about.get("playbook_path"):
+            about["playbook_path"] = self._playbook
         self.emit.start_run(
             stable_id(self.source, offset, play_name, now),
             offset,
-            playbook=self._playbook,
+            playbook=command.get("playbook") or playbook_name(self._playbook),
             started_at=now,
             clock=Clock.SOURCE if self._stamp else Clock.ARRIVAL if self.clock else Clock.NONE,
             ansible_version=self._version,
+            check_mode=command.get("check_mode"),
+            about=about or None,
         )
 
     def _run_id(self) -> str:
@@ -297,6 +308,7 @@ class TextParser(LineParser):
         self.emit.end_run(offset, at, status, self._timer_total)
         self._recap = None
         self._playbook = self._version = None
+        self._command = None
         self._timed_total = self._timer_total = None
 
     def finish(self, offset: int) -> list[Event]:

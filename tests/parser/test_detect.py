@@ -13,7 +13,13 @@ from ansiscope.parser.detect import Unknown, sniff
 from ansiscope.parser.events import LogFormat
 from tests.conftest import SAMPLES, runs_of, sample_paths
 
-FOLDER_FORMAT = {"jsonl": "jsonl", "json": "json", "text": "text", "runner": "runner"}
+FOLDER_FORMAT = {
+    "jsonl": "jsonl",
+    "json": "json",
+    "text": "text",
+    "runner": "runner",
+    "callback": "jsonl",
+}
 
 
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: f"{p.parent.name}/{p.name}")
