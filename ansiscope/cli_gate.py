@@ -28,6 +28,7 @@ from ansiscope.exporters import gate_report
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.labels import run_labels
 from ansiscope.store import Store, open_store
+from ansiscope.store.invocation import describe
 
 
 @cli.command()
@@ -151,7 +152,8 @@ def _render(console: Console, result: GateResult, fail_on: str) -> None:
     console.print(gate_report.headline(result, fail_on))
     console.print(
         f"run {result.run_id} of {result.playbook or '?'}; "
-        f"baseline: {result.history_runs} earlier successful runs"
+        f"baseline: {result.history_runs} earlier successful runs of the same shape "
+        f"({describe(result.shape)})"
     )
     rows = gate_report.text_rows(result)
     if rows:

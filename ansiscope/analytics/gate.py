@@ -2,7 +2,9 @@
 
 Series: the playbook's total time; each task's wall time; each task × host duration;
 each task's failure rate. Baselines come from the last ``window`` successful runs of
-the same partition (playbook, check mode, host count), and ok-vs-changed results are
+the same partition (playbook, check mode, host count, and shape: a run narrowed by
+``--tags``/``--skip-tags``/``--limit`` is compared only with runs narrowed the same
+way), and ok-vs-changed results are
 separate series. Only the total, tasks holding a real share of the time, and failure
 rates can fail the gate; everything else is reported.
 """
@@ -21,6 +23,7 @@ from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
 from ansiscope.store.base import Reader
+from ansiscope.store.invocation import describe
 
 SCHEMA_VERSION = 1
 
@@ -57,6 +60,7 @@ class GateResult:
     params: Params
     findings: list[Finding]
     history_runs: int
+    shape: str = ""  # the runs compared had this shape (store.invocation): "" is full runs
 
     @property
     def counts(self) -> dict[str, int]:
@@ -82,6 +86,7 @@ class GateResult:
             "verdict": self.verdict(fail_on),
             "params": {**dataclasses.asdict(self.params), "fail_on": fail_on},
             "history_runs": self.history_runs,
+            "baseline": {"shape": self.shape, "described": describe(self.shape)},
             "counts": self.counts,
             "findings": [f.as_dict() for f in self.findings],
         }
@@ -118,7 +123,9 @@ def gate(
     findings += _failure_findings(keyed, order, run_id)
     if acks:
         acknowledge(findings, acks, run_id)
-    return GateResult(run_id, part["playbook"], params, findings, len(total_history))
+    return GateResult(
+        run_id, part["playbook"], params, findings, len(total_history), part.get("shape") or ""
+    )
 
 
 def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> pd.DataFrame:

@@ -9,6 +9,7 @@ import orjson
 from ansiscope.analytics.detector import Verdict
 from ansiscope.analytics.gate import Finding, GateResult
 from ansiscope.exporters.summary import fmt_seconds
+from ansiscope.store.invocation import describe
 
 MAX_MARKDOWN = 64 * 1024
 
@@ -106,7 +107,8 @@ def markdown(result: GateResult, fail_on: str = "regression") -> str:
     head = [
         f"### ansiscope gate: {headline(result, fail_on)}",
         "",
-        f"Run `{result.run_id}` of `{result.playbook or '?'}` against {result.history_runs} earlier successful runs.",
+        f"Run `{result.run_id}` of `{result.playbook or '?'}` against {result.history_runs} "
+        f"earlier successful runs of the same shape ({describe(result.shape)}).",
         "",
     ]
     body = [_table([_row(f) for f in top]), ""] if top else ["No gating finding.", ""]

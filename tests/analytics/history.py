@@ -22,6 +22,7 @@ def write_run(
     slower: dict[str, float] | None = None,
     fail: set[str] | None = None,
     noise: float = 0.02,
+    invocation: dict[str, object] | None = None,
 ) -> Path:
     """Run ``index`` of playbook ``/srv/deploy.yml``: each task takes its base time
     (× ``slower[name]``) with a deterministic ±``noise``; tasks in ``fail`` fail on h2."""
@@ -40,6 +41,15 @@ def write_run(
             },
         }
     ]
+    if invocation is not None:  # as the ansiscope callback writes it
+        header = {
+            "run_id": f"{index:08x}-0000-4000-8000-000000000000",
+            "playbook": {"path": "/srv/deploy.yml", "relative": "deploy.yml"},
+            "invocation": {"tags": [], "skip_tags": [], "limit": None, **invocation},
+        }
+        lines.insert(
+            0, {"_event": "ansiscope_run_start", "_timestamp": _ts(start), "ansiscope": header}
+        )
     cursor = start
     stats = {
         h: {

@@ -34,11 +34,13 @@ from ansiscope.parser.events import (
     Warning,
 )
 from ansiscope.store.base import RunNotFound
+from ansiscope.store.invocation import invocation_of, start_fields
 from ansiscope.store.rows import RESULT_COLUMNS
 
 RUN_COLUMNS = (
     "run_id, playbook, source, format, status, started_at, ended_at, duration_s, "
-    "hosts_total, tasks_total, results_total, labels, check_mode, ansible_version"
+    "hosts_total, tasks_total, results_total, labels, check_mode, ansible_version, "
+    "playbook_path, invocation"
 )
 
 
@@ -93,9 +95,9 @@ def playbook_filter(name: str | None) -> tuple[str, list[Any]]:
     if not name:
         return "true", []
     return (
-        "(playbook = ? OR regexp_extract(playbook, '[^/]+$') = ? "
+        "(playbook = ? OR playbook_path = ? OR regexp_extract(playbook, '[^/]+$') = ? "
         "OR regexp_replace(regexp_extract(playbook, '[^/]+$'), '\\.ya?ml$', '') = ?)",
-        [name, name, name],
+        [name, name, name, name],
     )
 
 
@@ -145,6 +147,7 @@ def list_runs(
             hosts, tasks, results = live.get(run["run_id"], (0, 0, 0))
             run["hosts_total"], run["tasks_total"], run["results_total"] = hosts, tasks, results
         run["labels"] = json.loads(run["labels"]) if run["labels"] else {}
+        run["invocation"] = invocation_of(run["invocation"], run["check_mode"])
         run["stats"] = stats[run["run_id"]]
         for key in ("started_at", "ended_at"):
             if run[key] is not None:
@@ -156,12 +159,13 @@ def run_events(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Event]:
     """A stored run as canonical events, in their original order."""
     row = con.execute(
         "SELECT source, format, playbook, started_at, clock, ansible_version, check_mode, "
-        "ended_at, status, duration_s FROM runs WHERE run_id = ?",
+        "ended_at, status, duration_s, playbook_path, invocation FROM runs WHERE run_id = ?",
         [run_id],
     ).fetchone()
     if row is None:
         raise RunNotFound(f"no stored run with id {run_id!r}")
-    source, fmt, playbook, started, clock, version, check, ended, status, duration = row
+    source, fmt, playbook, started, clock, version, check, ended, status, duration = row[:10]
+    about = start_fields(row[10], row[11])
     events: list[Event] = [
         RunStart(
             run_id=run_id,
@@ -174,6 +178,7 @@ def run_events(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Event]:
             clock=Clock(clock),
             ansible_version=version,
             check_mode=check,
+            **about,
         )
     ]
     body: list[Event] = []
@@ -257,10 +262,11 @@ def _recap(con: duckdb.DuckDBPyConnection, run_id: str) -> Recap | None:
 
 # -- for the gate and history views ------------------------------------------------
 def run_partition(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """What makes runs comparable: playbook, check mode, host count (and the run's times)."""
+    """What makes runs comparable: playbook, check mode, host count, shape (tags, skipped
+    tags, limit: see ``store.invocation``), and the run's times."""
     row = con.execute(
         "SELECT run_id, playbook, check_mode, hosts_total, started_at, ingested_at, status, "
-        "duration_s FROM runs WHERE run_id = ?",
+        "duration_s, coalesce(shape, '') FROM runs WHERE run_id = ?",
         [run_id],
     ).fetchone()
     if row is None:
@@ -274,6 +280,7 @@ def run_partition(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]
         "ingested_at",
         "status",
         "duration_s",
+        "shape",
     )
     return dict(zip(keys, row, strict=True))
 
@@ -286,13 +293,15 @@ def partition_runs(
         con.execute(
             """SELECT run_id, status, duration_s, coalesce(started_at, ingested_at) AS run_at FROM runs
         WHERE playbook IS NOT DISTINCT FROM ? AND check_mode IS NOT DISTINCT FROM ?
-          AND hosts_total IS NOT DISTINCT FROM ? AND status NOT IN ('running')
+          AND hosts_total IS NOT DISTINCT FROM ? AND coalesce(shape, '') = ?
+          AND status NOT IN ('running')
           AND coalesce(started_at, ingested_at) <= ?
         ORDER BY run_at DESC, run_id DESC LIMIT ?""",
             [
                 partition["playbook"],
                 partition["check_mode"],
                 partition["hosts_total"],
+                partition.get("shape") or "",
                 partition["started_at"] or partition["ingested_at"],
                 limit,
             ],

@@ -17,6 +17,7 @@ import pyarrow as pa
 from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
 from ansiscope.store.counters import run_increments
 from ansiscope.store.duckdb.load import scan
+from ansiscope.store.invocation import invocation, shape
 from ansiscope.store.records import FileRecord
 from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
 from ansiscope.store.tally import Tallies, Tally
@@ -37,6 +38,9 @@ def start_runs(
             "source": pa.array([record.path] * n, type=STR),
             "format": pa.array([str(e.format) for e in starts], type=STR),
             "playbook": pa.array([e.playbook for e in starts], type=STR),
+            "playbook_path": pa.array([e.playbook_path for e in starts], type=STR),
+            "invocation": pa.array([_json(invocation(e)) for e in starts], type=STR),
+            "shape": pa.array([shape(e) for e in starts], type=STR),
             "clock": pa.array([str(e.clock) for e in starts], type=STR),
             "ansible_version": pa.array([e.ansible_version for e in starts], type=STR),
             "check_mode": pa.array([e.check_mode for e in starts], type=BOOL),
@@ -170,3 +174,7 @@ def _run_counters(
         ).fetchall():
             statuses.setdefault(run_id, Counter())[status] += n
     return run_increments(rows, statuses)
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, sort_keys=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from ansiscope.parser.identity import playbook_name
 from ansiscope.store.base import StoreError, StoreLocked
 
 MIGRATIONS: list[str] = [
@@ -98,6 +99,13 @@ MIGRATIONS: list[str] = [
         value DOUBLE NOT NULL,
         PRIMARY KEY (metric, playbook, label)
     );
+    """,
+    # version 2: one name per playbook (the path as the log gave it kept beside it),
+    # how each run was invoked, and its shape (the gate's partition)
+    """
+    ALTER TABLE runs ADD COLUMN playbook_path VARCHAR;
+    ALTER TABLE runs ADD COLUMN invocation JSON;
+    ALTER TABLE runs ADD COLUMN shape VARCHAR DEFAULT '';
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -211,6 +219,8 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> Non
             con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
         for ddl in MIGRATIONS[version:]:
             con.execute(ddl)
+        if 0 < version < 2:
+            _rename_playbooks(con)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
@@ -218,3 +228,31 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> Non
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _rename_playbooks(con: duckdb.DuckDBPyConnection) -> None:
+    """Version 2: runs stored before it are named as the parser names them now (the
+    file name of an absolute path; see ``parser.identity``), their stored path kept
+    as ``playbook_path``; counters of names that merge are added together."""
+    names = {
+        path: playbook_name(path) or ""
+        for (path,) in con.execute(
+            "SELECT DISTINCT playbook FROM runs WHERE playbook IS NOT NULL"
+        ).fetchall()
+    }
+    for path, name in names.items():
+        con.execute(
+            "UPDATE runs SET playbook_path = playbook, playbook = ? WHERE playbook = ?",
+            [name or None, path],
+        )
+    rows = con.execute("SELECT metric, playbook, label, value FROM counters").fetchall()
+    merged: dict[tuple[str, str, str], float] = {}
+    for metric, playbook, label, value in rows:
+        key = (metric, (playbook_name(playbook) or "") if playbook else "", label)
+        merged[key] = merged.get(key, 0.0) + value
+    con.execute("DELETE FROM counters")
+    if merged:
+        con.executemany(
+            "INSERT INTO counters VALUES (?, ?, ?, ?)",
+            [[*key, value] for key, value in merged.items()],
+        )
