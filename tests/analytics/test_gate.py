@@ -35,7 +35,7 @@ def test_unchanged_run_passes_and_json_has_every_series(
     assert result.code == 0, result.err
     doc = json.loads(result.out)
     assert doc["schema_version"] == 1 and doc["verdict"] == "pass"
-    assert doc["playbook"] == "/srv/deploy.yml" and len(doc["run_id"]) == 16
+    assert doc["playbook"] == "deploy.yml" and len(doc["run_id"]) == 16
     kinds = [f["kind"] for f in doc["findings"]]
     assert kinds.count("total") == 1 and kinds.count("task") == 3
     assert kinds.count("task_host") == 6 and kinds.count("failure_rate") == 3

@@ -11,26 +11,28 @@ from ansiscope.store.duckdb.queries import playbook_filter
 
 
 def runs_frame(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:
-    """One row per finished or running run: playbook, status, times, change/failure counts."""
+    """One row per finished or running run with a clock: playbook, status, times,
+    change/failure counts. A run whose log has no clock has no start time and stays out
+    of every time-based view (README: "Runs without a clock")."""
     return con.execute(
         """SELECT run_id, coalesce(playbook, '') AS playbook, status, check_mode,
-                  coalesce(started_at, ingested_at) AS started_at, ended_at, duration_s,
+                  started_at, ended_at, duration_s,
                   hosts_total, coalesce(changed, 0) AS changed, coalesce(failures, 0) AS failures,
                   coalesce(unreachable, 0) AS unreachable
-        FROM runs WHERE $since IS NULL OR coalesce(started_at, ingested_at) >= $since
+        FROM runs WHERE started_at IS NOT NULL AND ($since IS NULL OR started_at >= $since)
         ORDER BY started_at""",
         {"since": since},
     ).df()
 
 
 def host_frame(con: duckdb.DuckDBPyConnection, since: datetime | None = None) -> pd.DataFrame:
-    """Per host and run: how it ended (from the recap) and when."""
+    """Per host and run: how it ended (from the recap) and when (null: the log has no clock)."""
     return con.execute(
         """SELECT s.host, s.run_id, coalesce(r.playbook, '') AS playbook,
-                  coalesce(r.started_at, r.ingested_at) AS started_at,
+                  r.started_at,
                   s.ok, s.changed, s.failures, s.unreachable
         FROM host_stats s JOIN runs r USING (run_id)
-        WHERE $since IS NULL OR coalesce(r.started_at, r.ingested_at) >= $since""",
+        WHERE $since IS NULL OR r.started_at >= $since""",
         {"since": since},
     ).df()
 

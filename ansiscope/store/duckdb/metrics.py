@@ -22,7 +22,7 @@ def running(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, datetime | N
     return [
         tuple(r)
         for r in con.execute(  # type: ignore[misc]
-            "SELECT coalesce(playbook, ''), count(*), min(coalesce(started_at, ingested_at)) "
+            "SELECT coalesce(playbook, ''), count(*), min(started_at) "
             "FROM runs WHERE status = 'running' GROUP BY 1"
         ).fetchall()
     ]
@@ -32,12 +32,12 @@ def last_runs(
     con: duckdb.DuckDBPyConnection,
 ) -> list[tuple[str, datetime | None, datetime | None, int, int]]:
     """Per playbook: last run start, last successful start, failed and unreachable hosts
-    of the last finished run."""
+    of the last finished run (runs with a clock: the rest have no time to report)."""
     return [
         tuple(r)
         for r in con.execute(  # type: ignore[misc]
-            """WITH f AS (SELECT *, coalesce(started_at, ingested_at) AS run_at FROM runs
-                      WHERE status <> 'running'),
+            """WITH f AS (SELECT *, started_at AS run_at FROM runs
+                      WHERE status <> 'running' AND started_at IS NOT NULL),
         last AS (SELECT coalesce(playbook, '') AS playbook, arg_max(run_id, run_at) AS run_id,
                         max(run_at) AS last_at,
                         max(run_at) FILTER (WHERE status = 'successful') AS last_ok

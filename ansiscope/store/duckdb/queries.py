@@ -68,7 +68,7 @@ def latest_run_of(con: duckdb.DuckDBPyConnection, playbook: str) -> str | None:
     where, params = playbook_filter(playbook)
     row = con.execute(
         f"SELECT run_id FROM runs WHERE {where} AND status <> 'running' "
-        "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT 1",
+        "ORDER BY started_at DESC NULLS LAST, ingested_at DESC LIMIT 1",
         params,
     ).fetchone()
     return None if row is None else str(row[0])
@@ -109,7 +109,8 @@ def list_runs(
     since: datetime | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Stored runs, newest first, in the ``runs --format json`` shape."""
+    """Stored runs, newest first (runs without a clock after them, last stored first),
+    in the ``runs --format json`` shape."""
     where, params = playbook_filter(playbook)
     if status:
         where += " AND status = ?"
@@ -119,7 +120,7 @@ def list_runs(
         params.append(since)
     rows = con.execute(
         f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} "
-        "ORDER BY coalesce(started_at, ingested_at) DESC LIMIT ?",
+        "ORDER BY started_at DESC NULLS LAST, ingested_at DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
     names = [c.strip() for c in RUN_COLUMNS.split(",")]
