@@ -33,7 +33,7 @@ def store(tmp_path: Path) -> DuckDBStore:
 def test_playbook_health(store: DuckDBStore) -> None:
     now = datetime(2026, 11, 2, 6, tzinfo=UTC)  # runs are hourly from 2026-11-01 00:00
     (row,) = playbook_health(store, now=now).to_dict("records")
-    assert row["playbook"] == "/srv/deploy.yml" and row["runs"] == 30
+    assert row["playbook"] == "deploy.yml" and row["runs"] == 30
     assert row["last_status"] == "successful"
     assert row["success_rate_30d"] == pytest.approx(27 / 30)
     assert row["runs_1d"] == 24  # the last 24 hours hold 24 of the hourly runs

@@ -159,7 +159,7 @@ def test_serve_posts_each_run_that_ends(hook: tuple[Hook, str], tmp_path) -> Non
     finally:
         svc.shutdown()
     assert len(h.bodies) == 1  # only the failed run, per --only-on failure
-    assert h.bodies[0]["text"] == "/srv/deploy.yml: failed"
+    assert h.bodies[0]["text"] == "deploy.yml: failed"
 
 
 def test_gate_and_summary_post_when_asked(

@@ -127,7 +127,10 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     raw = duckdb.connect(str(db))
     raw.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
     raw.close()
-    with pytest.raises(StoreError, match="schema version 2, this ansiscope knows up to 1"):
+    newer, known = SCHEMA_VERSION + 1, SCHEMA_VERSION
+    with pytest.raises(
+        StoreError, match=f"schema version {newer}, this ansiscope knows up to {known}"
+    ):
         open_store(db)
 
 
