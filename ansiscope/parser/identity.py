@@ -71,6 +71,8 @@ VALUE_OPTIONS = frozenset(
     ]
 )
 SHORT_FLAGS = frozenset("bCDkKv")  # single-letter flags that may be combined (-bK, -vvv)
+# a playbook file, or a collection's playbook (ns.coll.name): not any other word
+PLAYBOOK_ARG = re.compile(r"^(?:[^-].*\.ya?ml|[a-z_]\w*\.[a-z_]\w*\.\w+)$")
 COMMAND = re.compile(r"(?:^|[\s$#>+])ansible-playbook\s+(?!\[core)(?P<args>\S.*)$")
 
 
@@ -233,7 +235,7 @@ class _Options:
             self.flags[FLAG_KEYS[name]] = True
         elif name in ("-v", "--verbose"):
             self.verbosity += 1
-        elif value is None and not name.startswith("-"):
+        elif value is None and PLAYBOOK_ARG.match(name):
             self.playbooks.append(name)
 
     def listed(self, key: str) -> tuple[str, ...] | None:

@@ -38,7 +38,7 @@ def test_ingest_runs_summary_roundtrip(
     pings = sum(1 for r in runs if r["playbook"].endswith("ping.yml"))
     assert table.code == 0 and table.out.count("ping.yml") == pings == 2 * len(
         list((SAMPLES / "jsonl").glob("two-runs-*"))
-    )
+    ) + len(list((SAMPLES / "jsonl").glob("ping-vvv-*")))
     summary = run_cli(capsys, "summary", failed[0]["run_id"][:8], "--db", db, "-q")
     assert summary.code == 1 and "failed hosts: app04" in summary.out
     as_json = run_cli(capsys, "summary", "latest", "--db", db, "--json", "-")
