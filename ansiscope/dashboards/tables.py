@@ -42,6 +42,7 @@ class Column:
     kind: Kind = "text"
     help: str | None = None
     link_text: str = "open ›"
+    width: Literal["small", "medium", "large"] | None = None
 
 
 def run_link(run_id: str) -> str:
@@ -81,8 +82,15 @@ def _text(values: pd.Series) -> pd.Series:
     return values.map(lambda v: NONE if missing(v) or v == "" else str(v)).astype(object)
 
 
-def _config(name: str, column: Column) -> Any:
-    """The ``column_config`` entry: label, alignment and the formats Styler cannot give."""
+def _config(column: Column) -> Any:
+    """The ``column_config`` entry: label, width and the formats Styler cannot give."""
+    entry = _kind_config(column)
+    if column.width:
+        entry["width"] = column.width
+    return entry
+
+
+def _kind_config(column: Column) -> Any:
     cc = st.column_config
     if column.kind == "count":
         return cc.NumberColumn(column.label, help=column.help, format="localized")
@@ -125,7 +133,7 @@ def prepare(
             data[name] = pd.to_numeric(values, errors="coerce").astype(float).fillna(0.0)
         else:
             data[name] = _text(values)
-    config = {name: _config(name, column) for name, column in columns.items()}
+    config = {name: _config(column) for name, column in columns.items()}
     return data, formatters, config
 
 

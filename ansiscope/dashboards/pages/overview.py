@@ -20,7 +20,7 @@ from ansiscope.dashboards.tables import Column, table
 from ansiscope.ingest.history_queries import ingest_state
 
 PLAYBOOK_COLUMNS = {
-    "playbook": Column("Playbook"),
+    "playbook": Column("Playbook", width="medium"),
     "last_run": Column("Last run", help="Status of the latest finished run"),
     "last_run_at": Column("Age", "when", help="When the latest run started"),
     "success_rate_1d": Column("Success 1 d", "share", help="Share of runs that succeeded"),
