@@ -12,7 +12,8 @@ from ansiscope.errors import AnsiscopeError
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title="ansiscope", page_icon=":material/troubleshoot:", layout="wide")
+# An emoji icon: a material one is fetched from fonts.gstatic.com by every viewer.
+st.set_page_config(page_title="ansiscope", page_icon="🔭", layout="wide")
 
 
 def _empty_store() -> bool:
@@ -43,7 +44,10 @@ def _how_to_ingest() -> None:
     )
 
 
-if not _empty_store():
+if _empty_store():
+    # No pages yet. Without a navigation Streamlit would list pages/*.py by file name.
+    st.navigation([st.Page(HERE / "pages/overview.py", default=True)], position="hidden")
+else:
     pages = [
         st.Page(
             HERE / "pages/overview.py",

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from ansiscope.analytics.health import playbook_health
 from ansiscope.analytics.views import current_regressions
+from ansiscope.dashboards.style import missing
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.conftest import sample_paths
+from tests.e2e.dashboard_pages import LEAKS, SNAKE
 from tests.ingest.helpers import ingest
 
 APP = str(Path(__file__).resolve().parents[2] / "ansiscope" / "dashboards" / "app.py")
@@ -68,13 +74,85 @@ def test_overview(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     assert any(s.value == "Runs per day" for s in at.subheader)
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_each_page_renders(sample_db: str, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+def shown_cells(frame: Any) -> pd.DataFrame:
+    """A table's cells as a reader sees them: the Styler's display values where the page
+    formats a column, the stored values elsewhere."""
+    data = frame.value
+    styler = frame.proto.arrow_data.styler
+    if not styler.display_values:
+        return data.astype(object)
+    shown = dataframe_util.convert_arrow_bytes_to_pandas_df(styler.display_values)
+    shown.columns = data.columns
+    return shown.where(shown.notna(), data.astype(object))
+
+
+def leaks(at: AppTest) -> list[str]:
+    """Everything on the page a reader should never see."""
+    found = []
+    texts = [
+        e.value
+        for kind in ("markdown", "caption", "text", "title", "subheader")
+        for e in getattr(at, kind)
+    ]
+    texts += [str(m.value) for m in at.metric] + [m.label for m in at.metric]
+    texts += [str(e.proto) for e in at.get("help_info")]  # st.help: magic writing an object
+    for text in texts:
+        for what, pattern in LEAKS.items():
+            if pattern.search(str(text)):
+                found.append(f"{what} in {str(text)[:80]!r}")
+    for i, frame in enumerate(at.dataframe):
+        config = json.loads(frame.proto.columns or "{}")
+        shown = {k: (v.get("label") or k) for k, v in config.items() if isinstance(v, dict)}
+        order = list(frame.proto.column_order) or list(frame.value.columns)
+        for name in order:
+            label = shown.get(name, name)
+            if SNAKE.match(label):
+                found.append(f"table {i}: snake_case header {label!r}")
+        cells = shown_cells(frame)[order] if len(frame.value) else frame.value
+        for name in order:
+            for value in cells[name] if len(frame.value) else []:
+                if missing(value) or str(value).strip() in (
+                    "",
+                    "nan",
+                    "None",
+                    "NaT",
+                    "<NA>",
+                    "inf",
+                    "-inf",
+                ):
+                    found.append(f"table {i} column {name!r}: {value!r}")
+    return found
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_each_page_renders_without_leaks(
+    sample_db: str, monkeypatch: pytest.MonkeyPatch, page: str | None
+) -> None:
     at = app(sample_db, monkeypatch)
-    at.switch_page(page)
-    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.title and at.title[0].value
+    assert at.dataframe, "every page has a table on the samples"
+    assert leaks(at) == []
+
+
+def test_leaks_finds_each_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The check itself, on a page with the faults the issue found."""
+    page = tmp_path / "bad.py"
+    page.write_text(
+        "import pandas as pd\n"
+        "import streamlit as st\n"
+        "st.dataframe(pd.DataFrame({'p50_s': [0.8467, None], 'host': ['a', None]}))\n"
+        "rows = []\n"
+        "st.dataframe(rows) if rows else st.caption('No change point found.')\n"
+    )
+    at = AppTest.from_file(str(page)).run()
+    found = "\n".join(leaks(at))
+    assert "snake_case header 'p50_s'" in found
+    assert "column 'p50_s': nan" in found and "column 'host': nan" in found
+    assert "a docstring" in found  # DeltaGenerator's, written by magic
 
 
 def test_runs_filter_changes_the_table(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -14,7 +15,56 @@ from ansiscope.analytics.health import (
 )
 from ansiscope.analytics.views import current_regressions, ingest_state, runs_per_day
 from ansiscope.dashboards.data import cached
-from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, fmt_age, pct
+from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, fmt_duration, pct, when_html
+from ansiscope.dashboards.tables import Column, table
+
+PLAYBOOK_COLUMNS = {
+    "playbook": Column("Playbook", width="medium"),
+    "last_run": Column("Last run", help="Status of the latest finished run"),
+    "last_run_at": Column("Age", "when", help="When the latest run started"),
+    "success_rate_1d": Column("Success 1 d", "share", help="Share of runs that succeeded"),
+    "success_rate_7d": Column("Success 7 d", "share"),
+    "success_rate_30d": Column("Success 30 d", "share"),
+    "meets_target": Column("Meets target", help="7-day success rate against the target"),
+    "runs_per_day": Column("Runs per day", "number"),
+    "change_failure_rate": Column(
+        "Change failure", "share", help="Of the runs that changed something, the share that failed"
+    ),
+    "mttr_s": Column(
+        "Time to restore", "duration", help="Mean time from a failure to the next success"
+    ),
+    "meets_mttr": Column("Restore in target"),
+    "regressions": Column("Regressions", "count"),
+    "flaky": Column("Flaky tasks", "count"),
+}
+
+
+def _yes_no(value: object) -> str:
+    return "yes" if value is True else ("no" if value is False else "–")
+
+
+def _playbook_rows(health: pd.DataFrame, regressions: pd.DataFrame) -> list[dict[str, object]]:
+    """One row per playbook, values kept as numbers and times (the table formats them)."""
+    rows = []
+    for row in health.to_dict("records"):
+        mine = (
+            regressions[regressions["playbook"] == row["playbook"]]
+            if len(regressions)
+            else regressions
+        )
+        rows.append(
+            {
+                **row,
+                "playbook": row["playbook"] or "(unnamed)",
+                "last_run": f"{EMOJI.get(row['last_status'], '')} {row['last_status']}",
+                "meets_target": _yes_no(row["meets_success_target"]),
+                "meets_mttr": _yes_no(row["meets_mttr_target"]),
+                "regressions": int((mine["verdict"] == "regression").sum()) if len(mine) else 0,
+                "flaky": len(cached(flaky_tasks)(row["playbook"])) if row["playbook"] else 0,
+            }
+        )
+    return rows
+
 
 st.title("Platform health")
 target = float(st.query_params.get("target", SUCCESS_TARGET))
@@ -43,51 +93,29 @@ def overview() -> None:
     cols[4].metric(
         "Unreachable hosts", int((hosts["unreachable_rate"] > 0).sum()) if len(hosts) else 0
     )
-    rows = []
-    for row in health.to_dict("records"):
-        playbook = row["playbook"] or "(unnamed)"
-        mine = (
-            regressions[regressions["playbook"] == row["playbook"]]
-            if len(regressions)
-            else regressions
-        )
-        rows.append(
-            {
-                "playbook": playbook,
-                "last run": f"{EMOJI.get(row['last_status'], '')} {row['last_status']}",
-                "age": fmt_age(row["last_run_age_s"]),
-                "success 1d": pct(row["success_rate_1d"]),
-                "success 7d": pct(row["success_rate_7d"]),
-                "success 30d": pct(row["success_rate_30d"]),
-                "meets target": "yes"
-                if row["meets_success_target"]
-                else ("no" if row["meets_success_target"] is False else "–"),
-                "runs/day": round(row["runs_per_day"], 1),
-                "change failure": pct(row["change_failure_rate"]),
-                "MTTR": fmt_age(row["mttr_s"]).replace(" ago", "")
-                if row["mttr_s"] is not None
-                else "–",
-                "MTTR ok": "yes"
-                if row["meets_mttr_target"]
-                else ("no" if row["meets_mttr_target"] is False else "–"),
-                "regressions": int((mine["verdict"] == "regression").sum()) if len(mine) else 0,
-                "flaky tasks": len(cached(flaky_tasks)(row["playbook"])) if row["playbook"] else 0,
-            }
-        )
     st.subheader("Playbooks")
-    st.dataframe(rows, hide_index=True)
+    table(_playbook_rows(health, regressions), PLAYBOOK_COLUMNS)
     per_day = cached(runs_per_day)()
     st.subheader("Runs per day")
     if len(per_day):
-        chart = px.bar(per_day, x="day", y="runs", color="status", color_discrete_map=STATUS_COLORS)
+        chart = px.bar(
+            per_day,
+            x="day",
+            y="runs",
+            color="status",
+            color_discrete_map=STATUS_COLORS,
+            labels={"day": "Day", "runs": "Runs", "status": "Status"},
+        )
         chart.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0})
         st.plotly_chart(chart)
     else:
         st.caption("No runs in the last 30 days.")
     st.caption(
         f"Ingest: {state['files']} inputs ({state['following']} followed), "
-        f"{state['quarantined']} quarantined lines; last update {state['last_update'] or '–'}. "
-        f"Targets: success ≥ {pct(target)}, MTTR ≤ {mttr_target / 3600:g} h."
+        f"{state['quarantined']} quarantined lines; last update "
+        f"{when_html(state['last_update'])}. "
+        f"Targets: success ≥ {pct(target)}, time to restore ≤ {fmt_duration(mttr_target)}.",
+        unsafe_allow_html=True,
     )
 
 

@@ -7,10 +7,33 @@ import streamlit as st
 from ansiscope.analytics.gate import gate
 from ansiscope.analytics.views import failed_results, run_tree, timeline
 from ansiscope.dashboards.data import cached, db_path, reader, version
-from ansiscope.dashboards.style import EMOJI, pct
+from ansiscope.dashboards.style import EMOJI, fmt_duration, pct, when_html
+from ansiscope.dashboards.tables import Column, table
 from ansiscope.exporters.charts import timeline_figure
-from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.store import RunNotFound
+
+GATE_COLUMNS = {
+    "task": Column("Task"),
+    "host": Column("Host"),
+    "verdict": Column("Verdict"),
+    "baseline": Column("Usual", "duration", help="Median of the earlier successful runs"),
+    "value": Column("This run", "duration"),
+    "delta_rel": Column("Change", "change"),
+}
+FAILURE_COLUMNS = {
+    "play": Column("Play"),
+    "task": Column("Task"),
+    "host": Column("Host"),
+    "status": Column("Status"),
+    "msg": Column("Message", help="Redacted"),
+}
+RECAP_COLUMNS = {
+    "host": Column("Host"),
+    **{
+        name: Column(name.capitalize(), "count")
+        for name in ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
+    },
+}
 
 ref = st.query_params.get("run", "latest")
 try:
@@ -23,11 +46,16 @@ except RunNotFound as exc:
 st.query_params["run"] = run_id
 tree = cached(run_tree)(run_id)
 st.title(f"Run {run_id}")
-st.caption(f"{tree.name} · {tree.format} · {tree.source}")
+started = tree.started_at
+st.caption(
+    f"{tree.name or '(unnamed playbook)'} · {tree.format} · {tree.source}"
+    + (f" · started {when_html(started)}" if started else ""),
+    unsafe_allow_html=True,
+)
 counts = tree.status_counts()
 cols = st.columns(6)
 cols[0].metric("Status", f"{EMOJI.get(str(tree.status), '')} {tree.status}")
-cols[1].metric("Duration", fmt_seconds(tree.duration_s))
+cols[1].metric("Duration", fmt_duration(tree.duration_s))
 cols[2].metric("Success rate", pct(tree.success_rate))
 cols[3].metric("Hosts", len(tree.hosts))
 cols[4].metric(
@@ -44,21 +72,22 @@ if result.history_runs < result.params.min_history:
     )
 elif regressions:
     st.error(
-        f"{sum(f.verdict.value == 'regression' for f in regressions)} regressions, {sum(f.verdict.value == 'suspect' for f in regressions)} suspects"
+        f"{sum(f.verdict.value == 'regression' for f in regressions)} regressions, "
+        f"{sum(f.verdict.value == 'suspect' for f in regressions)} suspects"
     )
-    st.dataframe(
+    table(
         [
             {
                 "task": f.task or "playbook total",
                 "host": f.host or "all",
                 "verdict": f.verdict.value,
-                "baseline (s)": f.baseline.median if f.baseline else None,
-                "this run (s)": f.value,
-                "Δ%": round((f.delta_rel or 0) * 100),
+                "baseline": f.baseline.median if f.baseline else None,
+                "value": f.value,
+                "delta_rel": f.delta_rel,
             }
             for f in regressions
         ],
-        hide_index=True,
+        GATE_COLUMNS,
     )
 else:
     st.success(f"No regression against {result.history_runs} earlier successful runs.")
@@ -73,11 +102,11 @@ else:
 failures = failed_results(tree)
 if len(failures):
     st.subheader("Failed and unreachable")
-    st.dataframe(failures, hide_index=True)
+    table(failures, FAILURE_COLUMNS)
 
 st.subheader("Recap")
 stats = tree.stats
-st.dataframe([{"host": h, **s.as_dict()} for h, s in sorted(stats.items())], hide_index=True)
+table([{"host": h, **s.as_dict()} for h, s in sorted(stats.items())], RECAP_COLUMNS)
 
 st.subheader("Execution tree")
 for play in tree.plays.values():

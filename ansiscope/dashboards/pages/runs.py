@@ -6,8 +6,21 @@ import streamlit as st
 
 from ansiscope.analytics.views import playbooks, runs_table
 from ansiscope.dashboards.data import cached
+from ansiscope.dashboards.tables import RUN_ID, Column, run_link, table
 from ansiscope.parser.events import RunStatus
 from ansiscope.store.retention import parse_since
+
+RUN_COLUMNS = {
+    "open": Column("Run", "link", help="Open the run", link_text=RUN_ID),
+    "playbook": Column("Playbook"),
+    "status": Column("Status"),
+    "started_at": Column("Started", "when", help="Relative to when the page was drawn"),
+    "duration_s": Column("Duration", "duration"),
+    "hosts_total": Column("Hosts", "count"),
+    "tasks_total": Column("Tasks", "count"),
+    "results_total": Column("Results", "count", help="Host results"),
+    "format": Column("Log format"),
+}
 
 st.title("Runs")
 params = st.query_params
@@ -50,31 +63,17 @@ frame = cached(runs_table)(
     label=label or None,
     host=host or None,
 )
-st.caption(f"{len(frame)} runs")
+LIMIT = 500  # runs_table's default
+st.caption(
+    f"{len(frame)} runs"
+    + (" (the latest; narrow the filters to see older ones)" if len(frame) >= LIMIT else "")
+)
 if len(frame):
-    frame = frame.assign(open=[f"./run?run={r}" for r in frame["run_id"]])
-    event = st.dataframe(
-        frame[
-            [
-                "open",
-                "run_id",
-                "playbook",
-                "status",
-                "started_at",
-                "duration_s",
-                "hosts_total",
-                "tasks_total",
-                "results_total",
-                "format",
-            ]
-        ],
-        hide_index=True,
+    event = table(
+        frame.assign(open=frame["run_id"].map(run_link)),
+        RUN_COLUMNS,
         on_select="rerun",
         selection_mode="single-row",
-        column_config={
-            "open": st.column_config.LinkColumn("open", display_text="open ›"),
-            "duration_s": st.column_config.NumberColumn("duration (s)", format="%.1f"),
-        },
         key="runs_table",
     )
     selected = event.selection.rows if event and hasattr(event, "selection") else []

@@ -8,7 +8,30 @@ import streamlit as st
 from ansiscope.analytics.timings import compare_runs, task_series, task_stats
 from ansiscope.analytics.views import playbooks, run_tree, runs_table
 from ansiscope.dashboards.data import cached
-from ansiscope.dashboards.style import STATUS_COLORS
+from ansiscope.dashboards.style import STATUS_COLORS, fmt_duration
+from ansiscope.dashboards.tables import Column, table
+
+STAT_COLUMNS = {
+    "task": Column("Task"),
+    "runs": Column("Runs", "count"),
+    "p50_s": Column("Median", "duration", help="Median wall time over its runs (p50)"),
+    "p90_s": Column("p90", "duration", help="90th percentile wall time"),
+    "p95_s": Column("p95", "duration", help="95th percentile wall time"),
+    "max_s": Column("Slowest", "duration"),
+    "share": Column("Share of run", "progress", help="Its median as a share of the run's median"),
+    "slowest_host": Column("Slowest host"),
+    "failure_rate": Column("Failure rate", "share"),
+    "retry_lost_s": Column(
+        "Lost to retries", "duration", help="Per run, the mean time spent in failed attempts"
+    ),
+}
+COMPARE_COLUMNS = {
+    "task": Column("Task"),
+    "a_s": Column("Run A", "duration"),
+    "b_s": Column("Run B", "duration"),
+    "delta_s": Column("B − A", "number", help="Seconds; negative: B was faster"),
+    "change": Column("Change"),
+}
 
 st.title("Tasks")
 choices = cached(playbooks)()
@@ -21,29 +44,7 @@ playbook = st.selectbox(
 )
 st.query_params["playbook"] = playbook
 stats = cached(task_stats)(playbook)
-st.dataframe(
-    stats[
-        [
-            "task",
-            "runs",
-            "p50_s",
-            "p90_s",
-            "p95_s",
-            "max_s",
-            "share",
-            "slowest_host",
-            "failure_rate",
-            "retry_lost_s",
-        ]
-    ],
-    hide_index=True,
-    column_config={
-        "share": st.column_config.ProgressColumn(
-            "share of run", min_value=0.0, max_value=1.0, format="percent"
-        ),
-        "failure_rate": st.column_config.NumberColumn("failure rate", format="percent"),
-    },
-)
+table(stats, STAT_COLUMNS)
 if len(stats):
     names = list(stats["task"])
     pick = st.query_params.get("task")
@@ -58,7 +59,7 @@ if len(stats):
             go.Scatter(
                 x=series["at"],
                 y=band,
-                name="rolling p50",
+                name="rolling median",
                 line={"color": "#888", "width": 6},
                 opacity=0.35,
             )
@@ -79,16 +80,20 @@ if len(stats):
                 figure.add_annotation(
                     x=at.iloc[0],
                     y=cp["after_s"],
-                    text=f"{cp['before_s']:.1f}s → {cp['after_s']:.1f}s",
+                    text=f"{fmt_duration(cp['before_s'])} → {fmt_duration(cp['after_s'])}",
                     showarrow=False,
                     yshift=12,
                 )
     figure.update_layout(
-        height=320, margin={"l": 0, "r": 0, "t": 10, "b": 0}, yaxis_title="wall time (s)"
+        height=320,
+        margin={"l": 0, "r": 0, "t": 10, "b": 0},
+        yaxis_title="Wall time (s)",
+        xaxis_title="Run started",
     )
     st.plotly_chart(figure)
     st.caption(
-        f"{len(row['change_points'])} change points; slowest host usually {row['slowest_host'] or '–'}."
+        f"{len(row['change_points'])} change points; "
+        f"slowest host usually {row['slowest_host'] or '–'}."
     )
 
 st.subheader("Compare two runs")
@@ -98,6 +103,6 @@ if len(ids) >= 2:
     cols = st.columns(2)
     a = cols[0].selectbox("Run A", ids, index=1)
     b = cols[1].selectbox("Run B", ids, index=0)
-    st.dataframe(compare_runs(cached(run_tree)(a), cached(run_tree)(b)), hide_index=True)
+    table(compare_runs(cached(run_tree)(a), cached(run_tree)(b)), COMPARE_COLUMNS)
 else:
     st.caption("Needs two runs of this playbook.")
