@@ -44,7 +44,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000 --short
 	$(BIN)/python bench/ingest.py 200000
 	$(BIN)/python bench/watch_latency.py 200
-	$(BIN)/python bench/regressions.py 200 --seeds 5
+	$(BIN)/python bench/regressions.py 100 --seeds 2
+	$(BIN)/python bench/gate_e2e.py 45 100
 	$(BIN)/python bench/gate.py 1000
 	$(BIN)/python bench/scrape.py 1000000
 	$(BIN)/python bench/dashboard.py 1000000

@@ -1,136 +1,137 @@
 """Evaluation harness for regression detection on labelled synthetic series.
 
-    python bench/regressions.py [SERIES] [--seeds N] [--spikes]
+    python bench/regressions.py [SERIES] [--seeds N] [--family NAME ...] [--spikes]
 
-Each series: a task duration with log-normal noise (CV 5–30%), 60 runs; half of the
-series get a step of +20..200% at a random run; 15% are sub-second tasks quantised to
-0.1 s (never stepped: any change there is under the 1 s practical floor, so they only
-test false alerts); series may have transient one-run blips (+15..45%) that are not
-changes (a one-run jump of ≥50% at z ≥5 is by definition *strong* and fails the gate);
-with --spikes, 5% of runs are upward outliers (+50..200%), also not changes.
+For each noise family (bench/noise_families.py: lognormal, spikes, bimodal, drift,
+heteroscedastic, quantised, slow_host, downward), SERIES series of 60 runs per seed,
+half of them with a change. Each series is replayed run by run through the gate's
+detector (``judge_series``). An *alert* is a run judged ``regression`` (for
+``downward``: ``improved``, and any regression there is a false alarm); alert runs
+separated by at most 3 quiet runs are one episode.
 
-Gate mode (ansiscope gate): precision, recall@0/1/5 (alert within that many runs of
-the step), F1 (recall@5), false alerts per 100 stable runs, and the share of
-unchanged 200-task playbook runs that would fail the gate (total + tasks with a real
-share of the time gated). History mode (dashboards): change-point precision/recall/F1
-with a ±3-run tolerance.
-Targets: gate F1 ≥0.90, ≤0.1 false alerts/100 stable runs, ≤5% failing unchanged
-playbook runs; history F1 ≥0.96.
+Gate mode: precision, recall@0/1/5 (first alert within that many runs of the label),
+F1 (with recall@5), false alerts per 100 stable runs (episodes that start before the
+change, or in a series without one), flapping (alerts that resume after 1–3 quiet
+runs, per 100 changed series), and the share of unchanged 200-task playbook runs that
+fail the gate (total + tasks with a real share of the time gated). History mode
+(dashboards): change-point precision/recall/F1 with a ±3-run tolerance.
+Targets in every family: F1 ≥0.90, ≤0.1 false alerts/100 stable runs, recall@5
+≥0.90, ≤2% failing unchanged playbook runs; history F1 ≥0.96.
+``--spikes`` is the old flag: the ``spikes`` family alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from noise_families import FAMILIES, RUNS, Series
 
 from ansiscope.analytics.changepoints import change_points
 from ansiscope.analytics.detector import Params, Verdict, judge_series
 from ansiscope.analytics.gate_rules import gated_tasks
 
-RUNS = 60
+GAP = 3  # quiet runs that end an episode
 
 
-def make_series(rng: np.random.Generator, spikes: bool) -> tuple[np.ndarray, int | None]:
-    """One labelled series: (values, index of the step or None)."""
-    if rng.random() < 0.15:  # a sub-second task, quantised like profile_tasks output
-        median, cv, quantum = rng.uniform(0.05, 0.9), rng.uniform(0.05, 0.3), 0.1
-    else:
-        median, cv, quantum = (
-            float(np.exp(rng.uniform(np.log(2), np.log(300)))),
-            rng.uniform(0.05, 0.3),
-            0.0,
-        )
-    sigma = np.sqrt(np.log(1 + cv**2))
-    values = median * np.exp(rng.normal(-(sigma**2) / 2, sigma, RUNS))
-    step = None
-    if rng.random() < 0.5 and not quantum:  # (a sub-second task's step is under the 1 s floor)
-        step = int(rng.integers(15, RUNS - 5))
-        values[step:] *= 1 + rng.uniform(0.2, 2.0)
-    for _ in range(rng.integers(0, 3)):  # transient one-run blips: not changes
-        i = int(rng.integers(1, RUNS))
-        if step is None or abs(i - step) > 3:
-            values[i] *= 1 + rng.uniform(0.15, 0.45)
-    if spikes:
-        mask = rng.random(RUNS) < 0.05
-        values[mask] *= 1 + rng.uniform(0.5, 2.0, mask.sum())
-    if quantum:
-        values = np.maximum(quantum, np.round(values / quantum) * quantum)
-    return values, step
+def episodes(alerts: list[int]) -> list[list[int]]:
+    """Alert indices grouped into episodes (gaps of at most GAP quiet runs)."""
+    out: list[list[int]] = []
+    for i in alerts:
+        if out and i - out[-1][-1] <= GAP + 1:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out
 
 
-def gate_metrics(series: list[tuple[np.ndarray, int | None]], params: Params) -> dict[str, float]:
-    tp = fp = 0
+def _resumed(alerts: list[int]) -> int:
+    return sum(1 for a, b in itertools.pairwise(alerts) if 1 < b - a <= GAP + 1)
+
+
+def gate_metrics(series: list[Series], params: Params, improve: bool) -> dict[str, float]:
+    """Score the detector's replay of every series."""
+    tp = fp = changed = stable_runs = flaps = wrong_way = 0
     hits = {0: 0, 1: 0, 5: 0}
-    changed = 0
-    stable_runs = false_runs = 0
-    for values, step in series:
-        verdicts = [t.verdict for t in judge_series(list(values), params)]
-        alerts = [i for i, v in enumerate(verdicts) if v is Verdict.REGRESSION]
-        end = step if step is not None else RUNS
-        evaluated = range(params.min_history, end)
-        stable_runs += len(evaluated)
-        false_runs += sum(1 for i in alerts if i < end)
-        fp += _episodes([i for i in alerts if i < end])
-        if step is not None:
-            changed += 1
-            after = [i - step for i in alerts if i >= step]
-            if after and after[0] <= 5:
-                tp += 1
-                for d in hits:
-                    hits[d] += after[0] <= d
+    want = Verdict.IMPROVED if improve else Verdict.REGRESSION
+    for values, label, floor in series:
+        tests = judge_series(values, params)
+        verdicts = [t.verdict for t in tests]
+        alerts = [  # improvements: the confirmed ones (one fast run is not a change)
+            i
+            for i, t in enumerate(tests)
+            if t.verdict is want and (not improve or getattr(t, "since", 0) is not None)
+        ]
+        wrong_way += improve and any(v is Verdict.REGRESSION for v in verdicts)
+        end = floor if floor is not None else RUNS
+        stable_runs += max(0, end - params.min_history)
+        eps = episodes(alerts)
+        fp += sum(1 for e in eps if e[0] < end)
+        if label is None:
+            continue
+        changed += 1
+        after = [e for e in eps if e[0] >= end]
+        flaps += _resumed([i for e in after for i in e])
+        fp += max(0, len(after) - 1)
+        if after and after[0][0] - label <= 5:
+            tp += 1
+            for d in hits:
+                hits[d] += after[0][0] - label <= d
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / changed if changed else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "precision": precision,
-        "recall@0": hits[0] / changed,
-        "recall@1": hits[1] / changed,
-        "recall@5": hits[5] / changed,
+        "recall@0": hits[0] / max(1, changed),
+        "recall@1": hits[1] / max(1, changed),
+        "recall@5": recall,
         "f1": f1,
-        "false_per_100": 100 * false_runs / max(1, stable_runs),
+        "false_per_100": 100 * fp / max(1, stable_runs),
+        "flaps_per_100": 100 * flaps / max(1, changed),
+        "wrong_way": wrong_way,
     }
 
 
-def _episodes(indices: list[int]) -> int:
-    return sum(1 for k, i in enumerate(indices) if k == 0 or i != indices[k - 1] + 1)
-
-
 def playbook_failures(
-    rng: np.random.Generator, params: Params, spikes: bool, tasks: int = 200
+    make: Callable[[np.random.Generator], Series],
+    rng: np.random.Generator,
+    params: Params,
+    tasks: int = 200,
 ) -> float:
     """Share of unchanged playbook runs that the gate would fail."""
-    matrix = np.array([make_unchanged(rng, spikes) for _ in range(tasks)])  # tasks × runs
+    rows = []
+    while len(rows) < tasks:
+        values, label, floor = make(rng)
+        if label is None and floor is None:
+            rows.append(values)
+    matrix = np.array(rows)  # tasks × runs
     totals = matrix.sum(axis=0)
     gated = gated_tasks(
         {i: float(np.median(matrix[i])) for i in range(tasks)}, float(np.median(totals))
     )
     fails = np.zeros(RUNS, dtype=bool)
     for row in [totals, *(matrix[i] for i in gated)]:
-        for i, test in enumerate(judge_series(list(row), params)):
+        for i, test in enumerate(judge_series(row, params)):
             fails[i] |= test.verdict is Verdict.REGRESSION
     return float(fails[params.min_history :].mean())
 
 
-def make_unchanged(rng: np.random.Generator, spikes: bool) -> np.ndarray:
-    while True:
-        values, step = make_series(rng, spikes)
-        if step is None:
-            return values
-
-
-def history_metrics(
-    series: list[tuple[np.ndarray, int | None]], tolerance: int = 3
-) -> dict[str, float]:
+def history_metrics(series: list[Series], tolerance: int = 3) -> dict[str, float]:
+    """Change points (history mode) against the labels, ±``tolerance`` runs."""
     tp = fp = fn = 0
-    for values, step in series:
+    for values, label, _ in series:
         found = [cp.index for cp in change_points(list(values))]
-        truth = [step] if step is not None else []
+        truth = [label] if label is not None else []
         matched = [t for t in truth if any(abs(f - t) <= tolerance for f in found)]
         tp += len(matched)
         fn += len(truth) - len(matched)
@@ -141,38 +142,52 @@ def history_metrics(
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def run_family(name: str, n_series: int, seeds: int, params: Params) -> dict[str, float]:
+    """Mean metrics of one family over ``seeds`` seeds."""
+    make = FAMILIES[name]
+    gate, hist, fails = [], [], []
+    for seed in range(seeds):
+        rng = np.random.default_rng(seed)
+        series = [make(rng) for _ in range(n_series)]
+        gate.append(gate_metrics(series, params, improve=name == "downward"))
+        if name != "drift":  # (a drift has no single change point)
+            hist.append(history_metrics(series))
+        fails.append(playbook_failures(make, rng, params))
+    out = {k: float(np.mean([g[k] for g in gate])) for k in gate[0]}
+    out["history_f1"] = float(np.mean([h["f1"] for h in hist])) if hist else float("nan")
+    out["playbook_fail_pct"] = 100 * float(np.mean(fails))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("series", nargs="?", type=int, default=200)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--spikes", action="store_true")
+    parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
+    parser.add_argument("--spikes", action="store_true", help="the spikes family alone")
+    parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
     args = parser.parse_args()
+    families = args.family or (["spikes"] if args.spikes else list(FAMILIES))
     params = Params()
+    for item in args.set:  # tuning: --set confirm_z=4
+        key, value = item.split("=", 1)
+        params = dataclasses.replace(params, **{key: type(getattr(params, key))(value)})
     started = time.perf_counter()
-    gate, hist, fails = [], [], []
-    for seed in range(args.seeds):
-        rng = np.random.default_rng(seed)
-        series = [make_series(rng, args.spikes) for _ in range(args.series)]
-        gate.append(gate_metrics(series, params))
-        hist.append(history_metrics(series))
-        fails.append(playbook_failures(rng, params, args.spikes))
-    mean = {k: float(np.mean([g[k] for g in gate])) for k in gate[0]}
-    hmean = {k: float(np.mean([h[k] for h in hist])) for k in hist[0]}
+    print(f"{args.series} series × {args.seeds} seeds, {RUNS} runs each")
     print(
-        f"{args.series} series × {args.seeds} seeds, {RUNS} runs each, spikes {'on' if args.spikes else 'off'}"
+        "| family | precision | recall@0 | recall@1 | recall@5 | F1 | false/100 | "
+        "flaps/100 | playbook fail % | history F1 |"
     )
-    print(
-        "gate:    precision {precision:.3f}  recall@0 {recall@0:.3f}  recall@1 {recall@1:.3f}  "
-        "recall@5 {recall@5:.3f}  F1 {f1:.3f}  false alerts/100 stable runs {false_per_100:.3f}".format(
-            **mean
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in families:
+        m = run_family(name, args.series, args.seeds, params)
+        extra = f" (regressions: {m['wrong_way']:.1f}/seed)" if name == "downward" else ""
+        print(
+            f"| {name}{extra} | {m['precision']:.3f} | {m['recall@0']:.3f} | {m['recall@1']:.3f}"
+            f" | {m['recall@5']:.3f} | {m['f1']:.3f} | {m['false_per_100']:.3f}"
+            f" | {m['flaps_per_100']:.1f} | {m['playbook_fail_pct']:.1f} | {m['history_f1']:.3f} |",
+            flush=True,
         )
-    )
-    print(f"unchanged 200-task playbook runs failing the gate: {100 * np.mean(fails):.1f}%")
-    print(
-        "history: precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f} (±3 runs)".format(
-            **hmean
-        )
-    )
     print(f"({time.perf_counter() - started:.1f}s)")
 
 

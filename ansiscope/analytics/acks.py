@@ -3,7 +3,7 @@
 ```yaml
 - task: "Deploy *"          # glob on the task name ("total" for the playbook total)
   host: "web*"              # optional glob on the host
-  run: 3f2a9c1e             # optional: only this run (a prefix), or
+  run: 3f2a9c1e             # optional: only this run, or the step that began in it (a prefix)
   since: 2026-11-01         # optional: only runs judged from this date
   expires: 2026-12-31       # required: after this date the ack no longer applies
   reason: "bigger artefact since v2.3, accepted in PR #123"
@@ -39,8 +39,9 @@ class Ack:
     def matches(self, finding: Finding, run_id: str, today: date) -> bool:
         if today > self.expires or (self.since and today < self.since):
             return False
-        if self.run and not run_id.startswith(self.run):
-            return False
+        since = getattr(finding, "since_run", None) or ""
+        if self.run and not (run_id.startswith(self.run) or since.startswith(self.run)):
+            return False  # ``run``: this run, or a step that started in it
         name = finding.task if finding.task is not None else "total"
         if not fnmatch.fnmatchcase(name, self.task):
             return False

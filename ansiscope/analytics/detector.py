@@ -1,28 +1,51 @@
 """Regression detection for one series of durations (lower is better).
 
-Gate mode tests one new value against a robust baseline of the previous runs:
-median and MAD (scaled to σ, floored at 1% of the median and 0.05 s). A value is
-*flagged* when z ≥ 3 **and** it is ≥10% **and** ≥1 s slower. A regression is a
-flagged value on two consecutive runs, or *strong* at once (z ≥ 10 and ≥150% slower:
-the issue's z ≥5/≥50% made single-run outliers fail the gate 3× too often in
-bench/regressions.py; it stays one option away), or *sustained* (the median of the
-last five runs clearly above the baseline before them: small steps in noisy tasks).
-One weak hit is a *suspect* (warns, never fails). Fewer than 10 runs of history is
-``insufficient_history`` — neutral. Improvements are reported, never gated.
+A series is replayed run by run through a small state machine, so a confirmed step
+is a *state* of the series, not a fresh coin flip on every run:
 
-These are the rules that held up on labelled noisy series (see bench/regressions.py
-and ../shared/FACTS.md): "slower than last time" and plain z-scores cry wolf.
+- **Baseline**: the last ``window`` values since the series' reference point (its
+  start, or the start of the last level it absorbed): median, MAD (scaled to σ,
+  floored at 1% of the median and 0.05 s), p10/p90.
+- **Flag** (one run): z ≥ 3 **and** ≥10% **and** ≥1 s slower. One flagged run alone
+  is a *suspect*: it warns, never fails, whatever its size (a single spike never
+  fails the gate).
+- **Confirm**: for a recent window of ``confirm_runs``..``sustained_runs`` runs ending
+  now, (a) its median is ≥10% and ≥1 s above the baseline median with
+  z ≥ ``confirm_z`` for a median of that many runs, and (b) the number of its runs
+  above the baseline's p90 is improbable (binomial tail ≤ ``tail_p``) if nothing
+  changed. (b) is distribution-free, so a bimodal task (cache hit/miss) whose slow
+  mode is part of its history is not confirmed; (a) keeps the practical floors. The
+  run being judged must itself be ≥10% and ≥1 s slower.
+- **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
+  against the frozen baseline before it. Every following run reports it
+  (``regression``, since, runs held) until the last ``revert_runs`` runs after the
+  confirmation are all closer (geometrically) to the old level than to the new one
+  (*reverted*), or it has held ``absorb_runs`` runs: then the new level is the new
+  normal and the baseline restarts there (*absorbed*). Acknowledgements are applied
+  by the gate on top.
+- Improvements are confirmed the same way, mirrored; they are reported
+  (``improved``), never gated, and absorbed too, so that a return to the old, slower
+  level is caught afterwards.
+
+Fewer than ``min_history`` runs of baseline: ``insufficient_history`` (neutral). The
+detector is a pure function of the numbers: replaying a stored history always gives
+the same state, so the gate needs no state table. Evaluated by bench/regressions.py
+(noise families) and bench/gate_e2e.py (through the CLI).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
+import math
+import warnings
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
 MAD_TO_SIGMA = 1.4826
+MEDIAN_EFFICIENCY = 1.2533  # sd of a sample median / (σ/√m) for normal noise
 
 
 class Verdict(enum.StrEnum):
@@ -37,31 +60,73 @@ class Verdict(enum.StrEnum):
 
 @dataclasses.dataclass(frozen=True)
 class Params:
-    """The knobs of gate mode (defaults from the issue and the measurements)."""
+    """The knobs of gate mode (defaults measured in bench/regressions.py)."""
 
     window: int = 30
     min_history: int = 10
     z: float = 3.0
     min_rel: float = 0.10
     min_abs_s: float = 1.0
-    strong_z: float = 10.0  # measured: z ≥5 and ≥50% alone fails at once on 1-run outliers
-    strong_rel: float = 1.50
     floor_rel: float = 0.01
     floor_abs_s: float = 0.05
-    sustained_runs: int = 5  # this run and the four before: their median against the baseline
-    sustained_z: float = 5.0
+    confirm_runs: int = 3  # the shortest recent window that can confirm a step
+    sustained_runs: int = 6  # the longest one
+    confirm_z: float = 3.5  # z of the recent window's median
+    tail_q: float = 0.10  # runs above the baseline's p90 ...
+    tail_p: float = 0.001  # ... this improbable under "nothing changed"
+    revert_runs: int = 3
+    absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
 
 
 @dataclasses.dataclass(frozen=True)
 class Baseline:
+    """The reference a value is judged against. Statistics are taken on log durations
+    (timings are multiplicative: a task twice as long is about twice as noisy) and
+    reported in seconds: ``mad`` is the log-scale MAD expressed at the median."""
+
     n: int
     median: float
     mad: float
     p10: float
     p90: float
+    log_median: float = dataclasses.field(default=0.0, repr=False)
+    log_mad: float = dataclasses.field(default=0.0, repr=False)
 
     def as_dict(self) -> dict[str, float | int]:
-        return dataclasses.asdict(self)
+        return {
+            "n": self.n,
+            "median": self.median,
+            "mad": self.mad,
+            "p10": self.p10,
+            "p90": self.p90,
+        }
+
+    def scale(self, params: Params) -> float:
+        """Robust σ of log durations, floored at 1% and at ``floor_abs_s`` at the median."""
+        floor_abs = params.floor_abs_s / self.median if self.median > 0 else 1.0
+        return max(self.log_mad * MAD_TO_SIGMA, math.log1p(params.floor_rel), floor_abs)
+
+
+def _log(values: np.ndarray | float) -> np.ndarray:
+    return np.log(np.maximum(np.asarray(values, dtype=float), 1e-3))
+
+
+@dataclasses.dataclass(frozen=True)
+class Episode:
+    """A confirmed step: where it started and the level it left."""
+
+    since: int  # index of the first run at the new level
+    direction: int  # +1 slower (regression), -1 faster (improvement)
+    confirmed_at: int
+    base: Baseline
+
+
+@dataclasses.dataclass(frozen=True)
+class State:
+    """What the replay carries from one run to the next."""
+
+    start: int = 0  # baseline reference: values before it are never used again
+    episode: Episode | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,80 +140,218 @@ class Test:
     delta_rel: float | None = None
     z: float | None = None
     flagged: bool = False
-    consecutive: int = 0
+    consecutive: int = 0  # runs at the new level (an episode), 1 for a lone flag
+    since: int | None = None  # index of the episode's first run
+    reason: str | None = None
 
 
 def baseline(values: Sequence[float] | np.ndarray) -> Baseline:
-    """Median, MAD and p10/p90 of the history."""
-    arr = np.asarray(values, dtype=float)
-    median = float(np.median(arr))
-    mad = float(np.median(np.abs(arr - median)))
-    p10, p90 = (float(x) for x in np.percentile(arr, [10, 90]))
-    return Baseline(int(arr.size), median, mad, p10, p90)
-
-
-def judge(
-    history: Sequence[float] | np.ndarray,
-    value: float,
-    *,
-    previous_flagged: bool = False,
-    params: Params = Params(),
-) -> Test:
-    """Judge ``value`` against the last ``params.window`` values of ``history``."""
-    hist = np.asarray(history, dtype=float)[-params.window :]
-    if hist.size == 0:
-        return Test(Verdict.NEW, value, None)
-    base = baseline(hist)
-    scale = max(base.mad * MAD_TO_SIGMA, params.floor_rel * base.median, params.floor_abs_s)
-    delta = value - base.median
-    rel = delta / base.median if base.median > 0 else (np.inf if delta > 0 else 0.0)
-    z = delta / scale
-    if hist.size < params.min_history:
-        return Test(Verdict.INSUFFICIENT, value, base, delta, rel, z)
-    flagged = z >= params.z and rel >= params.min_rel and delta >= params.min_abs_s
-    strong = flagged and z >= params.strong_z and rel >= params.strong_rel
-    improved = z <= -params.z and rel <= -params.min_rel and delta <= -params.min_abs_s
-    consecutive = 2 if flagged and previous_flagged else int(flagged)
-    if strong or consecutive >= 2 or _sustained(np.asarray(history, dtype=float), value, params):
-        verdict = Verdict.REGRESSION
-    elif flagged:
-        verdict = Verdict.SUSPECT
-    elif improved:
-        verdict = Verdict.IMPROVED
-    else:
-        verdict = Verdict.OK
-    return Test(verdict, value, base, delta, float(rel), float(z), flagged, consecutive)
-
-
-def _sustained(history: np.ndarray, value: float, params: Params) -> bool:
-    """A smaller shift held for several runs: the median of the last few runs is
-    clearly (z of a median of m values) and practically above the baseline before them."""
-    m = params.sustained_runs
-    if m < 2 or history.size < params.min_history + m - 1:
-        return False
-    recent = np.append(history[-(m - 1) :], value)
-    before = history[: -(m - 1)][-params.window :]
-    base = baseline(before)
-    scale = max(base.mad * MAD_TO_SIGMA, params.floor_rel * base.median, params.floor_abs_s)
-    level = float(np.median(recent))
-    delta = level - base.median
-    if value < base.median + params.min_abs_s or recent.min() <= base.median:
-        return False
-    z = delta / (scale * 1.2 / np.sqrt(m))
-    return bool(
-        z >= params.sustained_z
-        and delta >= params.min_abs_s
-        and base.median > 0
-        and delta / base.median >= params.min_rel
+    """Median, MAD and p10/p90 of the history (on the log scale, in seconds)."""
+    return _Rolling(np.asarray(values, dtype=float), 0, max(1, len(values))).at(len(values)) or (
+        Baseline(0, 0.0, 0.0, 0.0, 0.0)
     )
 
 
-def judge_series(values: Sequence[float], params: Params = Params()) -> list[Test]:
-    """Every point of a series judged as the gate would have when it arrived."""
-    out: list[Test] = []
-    flagged = False
-    for i, value in enumerate(values):
-        test = judge(values[:i], value, previous_flagged=flagged, params=params)
-        flagged = test.flagged
+class _Rolling:
+    """Baselines of ``values[max(start, e - window):e]`` for every end ``e``, computed at
+    once (a replay asks for many; one vectorised pass per reference point is cheap)."""
+
+    def __init__(self, values: np.ndarray, start: int, window: int) -> None:
+        arr = _log(values)
+        arr[:start] = np.nan
+        padded = np.concatenate([np.full(window, np.nan), arr])
+        win = np.lib.stride_tricks.sliding_window_view(padded, window)  # row e: values[e-w:e]
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.n = np.sum(~np.isnan(win), axis=1)
+            self.lmed = np.nanmedian(win, axis=1)
+            self.lmad = np.nanmedian(np.abs(win - self.lmed[:, None]), axis=1)
+            self.lp10, self.lp90 = np.nanpercentile(win, [10, 90], axis=1)
+            self.med = np.exp(self.lmed)
+
+    def at(self, end: int) -> Baseline | None:
+        if self.n[end] == 0:
+            return None
+        med = float(self.med[end])
+        return Baseline(
+            int(self.n[end]),
+            med,
+            med * math.expm1(float(self.lmad[end])),
+            math.exp(self.lp10[end]),
+            math.exp(self.lp90[end]),
+            float(self.lmed[end]),
+            float(self.lmad[end]),
+        )
+
+
+@lru_cache(maxsize=256)
+def _binom_tail(m: int, k: int, q: float) -> float:
+    """P(X ≥ k) for X ~ Binomial(m, q)."""
+    return sum(math.comb(m, j) * q**j * (1 - q) ** (m - j) for j in range(k, m + 1))
+
+
+def _single(value: float, base: Baseline | None, params: Params) -> Test:
+    """One value against a baseline, alone: suspect / improved / ok (never a regression)."""
+    if base is None:
+        return Test(Verdict.NEW, value, None)
+    delta = value - base.median
+    rel = delta / base.median if base.median > 0 else (math.inf if delta > 0 else 0.0)
+    z = (float(_log(value)) - base.log_median) / base.scale(params)
+    if base.n < params.min_history:
+        return Test(Verdict.INSUFFICIENT, value, base, delta, rel, z)
+    flagged = z >= params.z and rel >= params.min_rel and delta >= params.min_abs_s
+    improved = z <= -params.z and rel <= -params.min_rel and delta <= -params.min_abs_s
+    verdict = Verdict.SUSPECT if flagged else Verdict.IMPROVED if improved else Verdict.OK
+    return Test(verdict, value, base, delta, float(rel), float(z), flagged, int(flagged))
+
+
+def judge(
+    history: Sequence[float] | np.ndarray, value: float, *, params: Params = Params()
+) -> Test:
+    """``value`` judged alone against the last ``params.window`` values of ``history``."""
+    hist = np.asarray(history, dtype=float)[-params.window :]
+    return _single(value, baseline(hist) if hist.size else None, params)
+
+
+def _practical(delta: float, base: Baseline, params: Params) -> bool:
+    """A change big enough to matter: ≥ min_rel of the median and ≥ min_abs_s."""
+    return (
+        abs(delta) >= params.min_abs_s
+        and base.median > 0
+        and abs(delta) / base.median >= params.min_rel
+    )
+
+
+def _confirms(recent: np.ndarray, base: Baseline, direction: int, params: Params) -> bool:
+    """Does this recent window (ending now) show a step in ``direction``?"""
+    m = recent.size
+    level = float(np.median(recent))
+    delta = level - base.median
+    if direction * delta <= 0 or not _practical(delta, base, params):
+        return False
+    # the baseline's median is estimated too: its error counts (1/n next to 1/m)
+    spread = base.scale(params) * MEDIAN_EFFICIENCY * math.sqrt(1 / m + 1 / base.n)
+    z = (math.log(max(level, 1e-3)) - base.log_median) / spread
+    if direction * z < params.confirm_z:
+        return False
+    beyond = int(np.sum(recent > base.p90)) if direction > 0 else int(np.sum(recent < base.p10))
+    return _binom_tail(m, beyond, params.tail_q) <= params.tail_p * (1 + 1e-9)  # (0.1**3 > 1e-3)
+
+
+def _try_confirm(
+    values: np.ndarray, t: int, rolling: _Rolling, params: Params
+) -> tuple[Episode, Test] | None:
+    """A new episode confirmed at run ``t``, with the test reporting it, or None."""
+    for direction in (1, -1):
+        for m in range(params.confirm_runs, params.sustained_runs + 1):
+            end = t - m + 1
+            if end < 0:
+                break
+            if rolling.n[end] < params.min_history:
+                break
+            med = rolling.med[end]
+            gap = direction * (values[t] - med)
+            if gap < params.min_abs_s or gap < params.min_rel * med:
+                continue  # this run is not itself a practical change: nothing to confirm
+            base = rolling.at(end)
+            if base is None:
+                break
+            recent = values[end : t + 1]
+            if _confirms(recent, base, direction, params):
+                mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
+                above = recent > mid if direction > 0 else recent < mid
+                since = end + int(np.argmax(above))
+                episode = Episode(since, direction, t, base)
+                return episode, _episode_test(values, t, episode, params, "confirmed")
+    return None
+
+
+def _episode_test(
+    values: np.ndarray, t: int, episode: Episode, params: Params, reason: str
+) -> Test:
+    base = episode.base
+    level = float(np.median(values[episode.since : t + 1]))
+    delta = level - base.median
+    rel = delta / base.median if base.median > 0 else math.inf
+    verdict = Verdict.REGRESSION if episode.direction > 0 else Verdict.IMPROVED
+    return Test(
+        verdict,
+        float(values[t]),
+        base,
+        delta,
+        float(rel),
+        float((math.log(max(level, 1e-3)) - base.log_median) / base.scale(params)),
+        True,
+        t - episode.since + 1,
+        episode.since,
+        reason,
+    )
+
+
+def _reverted(values: np.ndarray, t: int, episode: Episode, params: Params) -> bool:
+    """The last ``revert_runs`` runs after the confirmation sit at the old level."""
+    first = t - params.revert_runs + 1
+    if first <= episode.confirmed_at:
+        return False
+    level = float(np.median(values[episode.since : first]))
+    mid = math.sqrt(max(episode.base.median, 1e-9) * max(level, 1e-9))
+    recent = values[first : t + 1]
+    return bool(np.all(recent < mid) if episode.direction > 0 else np.all(recent > mid))
+
+
+def advance(
+    values: np.ndarray, t: int, state: State, rolling: _Rolling, params: Params, report: bool = True
+) -> tuple[Test | None, State]:
+    """Judge run ``t`` of ``values`` given the state after run ``t - 1``; with ``report``
+    false only the state is computed (a replay needs the tests of the last run only)."""
+    ep = state.episode
+    if ep is not None:
+        if _reverted(values, t, ep, params):
+            state = State(state.start, None)
+            if not report:
+                return None, state
+            test = _single(float(values[t]), rolling.at(t), params)
+            return dataclasses.replace(test, reason="reverted"), state
+        if t - ep.since < params.absorb_runs:
+            return (_episode_test(values, t, ep, params, "held") if report else None), state
+        state = State(ep.since, None)
+        if not report:
+            return None, state
+        test = _single(float(values[t]), _Rolling(values, ep.since, params.window).at(t), params)
+        return dataclasses.replace(test, since=ep.since, reason="absorbed"), state
+    confirmed = _try_confirm(values, t, rolling, params)
+    if confirmed is not None:
+        return confirmed[1], State(state.start, confirmed[0])
+    return (_single(float(values[t]), rolling.at(t), params) if report else None), state
+
+
+def _replay(
+    arr: np.ndarray, params: Params, report: bool
+) -> tuple[list[Test | None], State, _Rolling]:
+    state = State()
+    rolling = _Rolling(arr, 0, params.window)
+    out: list[Test | None] = []
+    for t in range(arr.size):
+        test, new_state = advance(arr, t, state, rolling, params, report or t == arr.size - 1)
+        if new_state.start != state.start:
+            rolling = _Rolling(arr, new_state.start, params.window)
+        state = new_state
         out.append(test)
-    return out
+    return out, state, rolling
+
+
+def judge_series(values: Sequence[float] | np.ndarray, params: Params = Params()) -> list[Test]:
+    """Every point of a series judged as the gate would have when it arrived."""
+    tests, _, _ = _replay(np.asarray(values, dtype=float), params, report=True)
+    return [t for t in tests if t is not None]
+
+
+def evaluate(
+    history: Sequence[float] | np.ndarray, value: float, params: Params = Params()
+) -> Test:
+    """The latest ``value`` judged after replaying ``history`` (the gate's entry point)."""
+    arr = np.append(np.asarray(history, dtype=float), value)
+    tests, _, _ = _replay(arr, params, report=False)
+    last = tests[-1]
+    assert last is not None
+    return last

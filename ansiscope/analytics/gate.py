@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from ansiscope.analytics.acks import Ack, acknowledge
-from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, judge
+from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, evaluate
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
@@ -43,8 +43,10 @@ class Finding:
     delta_s: float | None = None
     delta_rel: float | None = None
     z: float | None = None
-    consecutive: int = 0
+    consecutive: int = 0  # runs at the new level (``held``), 1 for a lone suspect
     reason: str | None = None
+    since_run: str | None = None  # the first run of a confirmed step (or absorbed level)
+    held: int = 0  # runs the step has held, this one included
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -114,10 +116,20 @@ def gate(
     keyed = _key_tasks(tasks, order, part["playbook"])
     findings: list[Finding] = []
     durations = dict(zip(runs["run_id"], runs["duration_s"], strict=True))
-    total_history = [durations[r] for r in order[:-1] if r in ok_runs and pd.notna(durations[r])]
+    total_ids = [r for r in order[:-1] if r in ok_runs and pd.notna(durations[r])]
+    total_history = [durations[r] for r in total_ids]
     total_value = part["duration_s"]
     if total_value is not None:
-        findings.append(_judge("total", total_history, float(total_value), params, gating=True))
+        findings.append(
+            _judge(
+                "total",
+                total_history,
+                float(total_value),
+                params,
+                gating=True,
+                run_ids=[*total_ids, run_id],
+            )
+        )
     findings += _task_findings(keyed, order, ok_runs, run_id, params, total_history)
     findings += _host_findings(keyed, hosts, order, ok_runs, run_id, params)
     findings += _failure_findings(keyed, order, run_id)
@@ -145,10 +157,17 @@ def _judge(
     params: Params,
     *,
     gating: bool,
+    run_ids: list[str] | None = None,
     **fields: Any,
 ) -> Finding:
-    previous = judge(history[:-1], history[-1], params=params).flagged if history else False
-    test: Test = judge(history, value, previous_flagged=previous, params=params)
+    """The latest value after replaying the series' history through the detector, so a
+    confirmed step is reported on every run until it reverts or is absorbed.
+    ``run_ids`` names the runs of ``history`` and then the judged run."""
+    test: Test = evaluate(history, value, params)
+    since_run = None
+    if test.since is not None and run_ids and test.since < len(run_ids):
+        since_run = run_ids[test.since]
+    held = test.consecutive if test.since is not None and test.reason != "absorbed" else 0
     return Finding(
         kind,
         test.verdict,
@@ -159,8 +178,22 @@ def _judge(
         delta_rel=test.delta_rel,
         z=test.z,
         consecutive=test.consecutive,
+        reason=_reason(test, since_run),
+        since_run=since_run,
+        held=held,
         **fields,
     )
+
+
+def _reason(test: Test, since_run: str | None) -> str | None:
+    """``regressed since run 3f2a9c1e, 4 runs, +12.3 s`` and the like."""
+    run = f"run {since_run[:12]}" if since_run else "an earlier run"
+    if test.reason in ("confirmed", "held") and test.delta_s is not None:
+        word = "regressed" if test.verdict is Verdict.REGRESSION else "improved"
+        return f"{word} since {run}, {test.consecutive} runs, {test.delta_s:+.1f} s"
+    if test.reason == "absorbed":
+        return f"new normal since {run}: the baseline moved to it"
+    return test.reason
 
 
 def _task_findings(
@@ -183,10 +216,13 @@ def _task_findings(
     current = keyed[keyed["run_id"] == run_id]
     medians: dict[tuple[str, str], float] = {}
     series_values: dict[tuple[str, str], list[float]] = {}
+    series_ids: dict[tuple[str, str], list[str]] = {}
     for key, series in current[["key", "series"]].drop_duplicates().itertuples(index=False):
         per_run = walls.get((key, series), {})
-        history = [per_run[r] for r in order[:-1] if r in ok_runs and r in per_run]
+        ids = [r for r in order[:-1] if r in ok_runs and r in per_run]
+        history = [per_run[r] for r in ids]
         series_values[(key, series)] = history
+        series_ids[(key, series)] = [*ids, run_id]
         if history:
             medians[(key, series)] = float(pd.Series(history).median())
     total_median = float(pd.Series(total_history).median()) if total_history else 0.0
@@ -203,6 +239,7 @@ def _task_findings(
                 value,
                 params,
                 gating=(key, series) in gated,
+                run_ids=series_ids[(key, series)],
                 task=str(labels[key]),
                 series=series,
             )
@@ -227,10 +264,12 @@ def _host_findings(
     current = joined[joined["run_id"] == run_id]
     history = joined[joined["run_id"].isin(ok_runs)].sort_values("_rank")
     grouped: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    for key, host, series, duration in history[["key", "host", "series", "duration_s"]].itertuples(
-        index=False
-    ):
+    grouped_ids: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for key, host, series, duration, rid in history[
+        ["key", "host", "series", "duration_s", "run_id"]
+    ].itertuples(index=False):
         grouped[(key, host, series)].append(float(duration))
+        grouped_ids[(key, host, series)].append(str(rid))
     out = []
     for key, host, series, duration, label in current[
         ["key", "host", "series", "duration_s", "label"]
@@ -242,6 +281,7 @@ def _host_findings(
                 float(duration),
                 params,
                 gating=False,
+                run_ids=[*grouped_ids.get((key, host, series), []), run_id],
                 task=str(label),
                 host=str(host),
                 series=series,

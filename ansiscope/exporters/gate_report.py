@@ -72,9 +72,12 @@ def _row(f: Finding) -> list[str]:
         f"{f.delta_s:+.1f} s" if f.delta_s is not None and b else "–",
         f"{f.z:.1f}" if f.z is not None and b else "–",
         str(b.n) if b else "0",
-        str(f.verdict)
-        + (f" ({f.reason})" if f.reason and f.verdict is Verdict.ACKNOWLEDGED else ""),
+        str(f.verdict) + (f" ({f.reason})" if f.reason and (f.since_run or _acked(f)) else ""),
     ]
+
+
+def _acked(f: Finding) -> bool:
+    return f.verdict is Verdict.ACKNOWLEDGED
 
 
 HEADER = [

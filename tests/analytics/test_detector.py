@@ -1,11 +1,12 @@
-"""The detector on synthetic step series: each rule can fire, and does not when it must not."""
+"""The detector on seeded synthetic series: each rule can fire, and does not when it must not."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from ansiscope.analytics.changepoints import change_points
-from ansiscope.analytics.detector import Params, Verdict, baseline, judge, judge_series
+from ansiscope.analytics.detector import Params, Verdict, baseline, evaluate, judge, judge_series
 from ansiscope.analytics.gate_rules import gated_tasks
 
 
@@ -14,57 +15,119 @@ def noisy(median: float, n: int, cv: float = 0.05, seed: int = 1) -> list[float]
     return list(median * np.exp(rng.normal(0, cv, n)))
 
 
+def verdicts(values: list[float]) -> list[Verdict]:
+    return [t.verdict for t in judge_series(values)]
+
+
 def test_baseline_is_robust() -> None:
     b = baseline([10, 10, 11, 9, 10, 100])
-    assert b.median == 10 and b.mad == 0.5 and b.n == 6
+    assert b.n == 6 and abs(b.median - 10) < 1e-9 and 0.4 < b.mad < 0.6
 
 
 def test_too_little_history_is_neutral_and_empty_is_new() -> None:
     assert judge([], 5.0).verdict is Verdict.NEW
     assert judge(noisy(10, 9), 100.0).verdict is Verdict.INSUFFICIENT
+    assert evaluate(noisy(10, 9), 100.0).verdict is Verdict.INSUFFICIENT
 
 
-def test_step_fails_on_the_second_run_and_a_blip_never() -> None:
-    history = noisy(20, 30)
-    first = judge(history, 30.0)
-    assert first.verdict is Verdict.SUSPECT and first.flagged and first.z and first.z > 3
-    second = judge([*history, 30.0], 30.5, previous_flagged=True)
-    assert second.verdict is Verdict.REGRESSION and second.consecutive == 2
-    blip = judge_series([*history, 30.0, 20.1, 19.8, 20.3])
-    assert [t.verdict for t in blip[30:]] == [Verdict.SUSPECT, Verdict.OK, Verdict.OK, Verdict.OK]
+def test_step_is_reported_on_every_run_after_confirmation_until_absorbed() -> None:
+    before = noisy(20, 30, cv=0.08, seed=2)
+    after = noisy(30, 15, cv=0.08, seed=3)
+    after[4] = 21.0  # one run back under the threshold: must not reset the state
+    tests = judge_series(before + after)[30:]
+    got = [t.verdict for t in tests]
+    first = got.index(Verdict.REGRESSION)
+    assert first in (1, 2)  # never on the first slow run alone
+    assert got[first:10] == [Verdict.REGRESSION] * (10 - first)  # no flapping
+    assert {t.since for t in tests[first:10]} == {30}
+    assert [t.consecutive for t in tests[first:10]] == list(range(first + 1, 11))
+    # the 11th run at the new level: absorbed, the baseline moved, nothing fails any more
+    assert tests[10].reason == "absorbed" and tests[10].since == 30
+    assert Verdict.REGRESSION not in got[10:]
 
 
-def test_strong_regression_fails_at_once() -> None:
-    history = noisy(20, 30)
-    assert judge(history, 60.0).verdict is Verdict.REGRESSION
-    spec = Params(strong_z=5, strong_rel=0.5)
-    assert judge(history, 31.0, params=spec).verdict is Verdict.REGRESSION
-    assert judge(history, 31.0).verdict is Verdict.SUSPECT
+def test_step_that_reverts_stops_failing() -> None:
+    series = noisy(20, 30, seed=4) + noisy(30, 4, seed=5) + noisy(20, 8, seed=6)
+    got = verdicts(series)[30:]
+    assert Verdict.REGRESSION in got[:4]
+    last = max(i for i, v in enumerate(got) if v is Verdict.REGRESSION)
+    assert last <= 6 and all(v is Verdict.OK for v in got[last + 1 :])
+    assert judge_series(series)[30 + last + 1].reason == "reverted"
+
+
+def test_a_single_spike_never_fails_however_large() -> None:
+    for size in (1.5, 3.0, 10.0):
+        series = noisy(20, 30, seed=7)
+        series[25] *= size
+        got = verdicts([*series, *noisy(20, 10, seed=8)])
+        assert Verdict.REGRESSION not in got
+    spiked = [*noisy(20, 30, seed=9), 200.0]
+    assert evaluate(spiked[:-1], spiked[-1]).verdict is Verdict.SUSPECT
+
+
+@pytest.mark.xfail(
+    strict=True, reason="known: 5% spikes still confirm ~0.1 false episodes/100 runs (bench)"
+)
+def test_spiky_series_never_alert() -> None:
+    rng = np.random.default_rng(10)
+    for _ in range(20):
+        values = 30 * np.exp(rng.normal(0, 0.1, 60))
+        mask = rng.random(60) < 0.05
+        values[mask] *= 1 + rng.uniform(0.5, 2.0, mask.sum())
+        assert Verdict.REGRESSION not in verdicts(list(values))
+
+
+@pytest.mark.xfail(
+    strict=True, reason="known: bimodal noise confirms ~0.36 false episodes/100 runs (bench)"
+)
+def test_bimodal_task_never_alerts_but_its_step_does() -> None:
+    rng = np.random.default_rng(11)
+    for miss_rate in (0.15, 0.3, 0.5):
+        for _ in range(5):
+            miss = rng.random(60) < miss_rate
+            values = 10 * np.exp(rng.normal(0, 0.05, 60)) * np.where(miss, 2.5, 1.0)
+            assert Verdict.REGRESSION not in verdicts(list(values)), miss_rate
+    miss = rng.random(50) < 0.3
+    values = 10 * np.exp(rng.normal(0, 0.05, 50)) * np.where(miss, 2.5, 1.0)
+    values[35:] *= 4  # both modes 4× slower
+    assert Verdict.REGRESSION in verdicts(list(values))[35:41]
+
+
+def test_drift_alerts_only_once_it_is_practical() -> None:
+    rng = np.random.default_rng(12)
+    level = 1 + 0.03 * np.maximum(0, np.arange(60) - 20)  # +3% a run from run 20
+    values = 40 * level * np.exp(rng.normal(0, 0.05, 60))
+    got = verdicts(list(values))
+    first = got.index(Verdict.REGRESSION)
+    assert level[first] >= 1.10  # not before the drift clears the 10% floor
+    assert level[first] <= 1.45  # and not long after
+
+
+def test_improvements_never_gate_and_a_return_is_caught() -> None:
+    faster = noisy(30, 30, seed=13) + noisy(15, 14, seed=14)
+    tests = judge_series(faster)
+    assert Verdict.REGRESSION not in [t.verdict for t in tests]
+    assert any(t.verdict is Verdict.IMPROVED and t.since == 30 for t in tests[30:36])
+    # once the faster level is the new normal, going back to the old one is a regression
+    back = verdicts([*faster, *noisy(30, 6, seed=15)])[44:]
+    assert Verdict.REGRESSION in back
 
 
 def test_practical_floors() -> None:
-    history = noisy(2.0, 30, cv=0.01)
-    # +40% but only +0.8 s: never flagged however large z is
-    assert judge(history, 2.8).verdict is Verdict.OK
-    history = noisy(100.0, 30, cv=0.001)
+    # +40% but only +0.8 s: never a regression however clean
+    assert Verdict.REGRESSION not in verdicts(noisy(2.0, 30, cv=0.01) + noisy(2.8, 10, cv=0.01))
     # +5% is ≥1 s and a huge z, but under the 10% floor
-    assert judge(history, 105.0).verdict is Verdict.OK
-
-
-def test_sustained_small_shift_in_noise() -> None:
-    rng = np.random.default_rng(3)
-    before = list(50 * np.exp(rng.normal(0, 0.15, 30)))
-    after = list(65 * np.exp(rng.normal(0, 0.15, 8)))
-    verdicts = [t.verdict for t in judge_series(before + after)][30:]
-    assert Verdict.REGRESSION in verdicts[:6]
-    assert all(
-        t.verdict is not Verdict.REGRESSION
-        for t in judge_series(before + list(50 * np.exp(rng.normal(0, 0.15, 8))))
+    assert Verdict.REGRESSION not in verdicts(
+        noisy(100.0, 30, cv=0.001) + noisy(105.0, 10, cv=0.001)
     )
+    assert judge(noisy(100.0, 30, cv=0.001), 105.0).verdict is Verdict.OK
 
 
-def test_improvement_is_reported_not_gated() -> None:
-    assert judge(noisy(20, 30), 10.0).verdict is Verdict.IMPROVED
+def test_replay_is_deterministic_and_params_matter() -> None:
+    series = noisy(20, 30, seed=16) + noisy(26, 6, seed=17)
+    assert [t.verdict for t in judge_series(series)] == [t.verdict for t in judge_series(series)]
+    strict = Params(confirm_z=50.0)
+    assert Verdict.REGRESSION not in [t.verdict for t in judge_series(series, strict)]
 
 
 def test_change_points() -> None:
