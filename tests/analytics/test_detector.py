@@ -115,3 +115,27 @@ def test_change_points() -> None:
 def test_gated_tasks_have_a_real_share() -> None:
     medians = {"big": 30.0, "mid": 6.0, "tiny": 0.5, "small": 2.0}
     assert gated_tasks(medians, 100.0) == {"big", "mid"}
+
+
+def test_the_quiet_series_shortcut_judges_as_the_full_replay() -> None:
+    """``evaluate`` skips the replay when no run could confirm an episode; on quiet,
+    noisy, stepped and spiky series it must give exactly what the replay gives."""
+    import numpy as np
+
+    from ansiscope.analytics.detector import Params, _replay, evaluate
+
+    rng = np.random.default_rng(7)
+    params = Params()
+    shortcut = 0
+    for i in range(300):
+        n = int(rng.integers(5, 70))
+        level = float(rng.choice([0.3, 2.0, 12.0, 60.0]))
+        values = level * rng.lognormal(0, float(rng.choice([0.02, 0.1, 0.3])), n)
+        if i % 3 == 0:
+            values[int(rng.integers(0, n)) :] *= float(rng.choice([1.3, 2.0, 0.6]))
+        if i % 5 == 0:
+            values[int(rng.integers(0, n))] *= 4
+        tests, _, _ = _replay(values, params, report=False)
+        assert evaluate(values[:-1], float(values[-1]), params) == tests[-1]
+        shortcut += tests[-1] is not None and tests[-1].since is None
+    assert shortcut > 50  # the property was exercised on series the shortcut takes
