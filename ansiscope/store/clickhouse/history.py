@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ansiscope.store.clickhouse.connection import Db
 from ansiscope.store.clickhouse.frames import frame
-from ansiscope.store.clickhouse.queries import RUN_AT, micros, playbook_filter
+from ansiscope.store.clickhouse.queries import RUN_AT, epoch, micros, playbook_filter
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,8 +67,7 @@ def task_history_frame(db: Db, playbook: str, limit: int = 200) -> pd.DataFrame:
         SELECT r.run_id AS run_id, r.run_at AS at, r.status AS status,
                r.duration_s AS run_duration_s, x.task_id AS task_id, t.name AS name,
                t.path AS path, t.role AS role, p.play AS play,
-               coalesce(toUnixTimestamp64Micro(x.e) / 1e6
-                          - toUnixTimestamp64Micro(coalesce(t.started_at, x.s)) / 1e6,
+               coalesce({epoch("x.e")} - {epoch("coalesce(t.started_at, x.s)")},
                         x.longest) AS wall_s,
                x.failed AS failed, x.slowest_host AS slowest_host, x.retry_s AS retry_s
         FROM x JOIN r ON r.run_id = x.run_id

@@ -23,6 +23,13 @@ if TYPE_CHECKING:
 RUN_AT = "coalesce(started_at, ingested_at)"
 
 
+def epoch(column: str) -> str:
+    """Seconds since the epoch as DuckDB's ``epoch()`` computes them (milliseconds, then
+    the rest): the same doubles to the last bit, so derived wall times match exactly."""
+    us = f"toUnixTimestamp64Micro({column})"
+    return f"(intDiv({us}, 1000) / 1e3 + modulo({us}, 1000) / 1e6)"
+
+
 def micros(when: datetime) -> int:
     """An aware datetime as microseconds since the epoch (a query parameter)."""
     return round(when.timestamp() * 1_000_000)
@@ -222,9 +229,7 @@ def task_rows(db: Db, run_ids: list[str]) -> pd.DataFrame:
               FROM results WHERE {ids} GROUP BY run_id, task_id)
         SELECT x.run_id AS run_id, x.task_id AS task_id, p.play AS play, t.role AS role,
                t.path AS path, t.name AS name, t.handler AS handler,
-               coalesce(tt.timing,
-                        toUnixTimestamp64Micro(x.e) / 1e6
-                          - toUnixTimestamp64Micro(coalesce(t.started_at, x.s)) / 1e6,
+               coalesce(tt.timing, {epoch("x.e")} - {epoch("coalesce(t.started_at, x.s)")},
                         x.longest) AS wall_s,
                x.changed AS changed, toBool(x.failed) AS failed, x.hosts AS hosts
         FROM x JOIN t ON t.run_id = x.run_id AND t.task_id = x.task_id
