@@ -132,12 +132,22 @@ def client(target: Target, database: str | None = None) -> Any:
         raise StoreError(f"{target.label()}: cannot connect: {first_line(exc)}") from exc
 
 
+_keepers: dict[str, Any] = {}
+
+
 def _chdb_client(path: str, database: str) -> Any:
-    """A client on this process's engine for ``path`` (clients on one path share it)."""
+    """A client on this process's engine for ``path`` (clients on one path share it).
+
+    The engine stops when its last client closes, and starting it takes seconds (it
+    loads every table): the first client of a path is kept open for the life of the
+    process, so stores opened and closed again (CLI calls in tests, the dashboard's
+    cache) reuse the running engine."""
     import clickhouse_connect
 
     Path(path).mkdir(parents=True, exist_ok=True)
     try:
+        if path not in _keepers:
+            _keepers[path] = clickhouse_connect.get_client(dsn=f"chdb://{path}")
         return clickhouse_connect.get_client(
             dsn=f"chdb://{path}",
             database=database,
