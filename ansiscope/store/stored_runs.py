@@ -5,7 +5,7 @@ rows with its own SQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ansiscope.parser.events import (
@@ -44,7 +44,7 @@ RECAP_FIELDS = f"host, {', '.join(RECAP_KEYS)}, recap_at, seq"
 
 def run_records(
     rows: Iterable[Sequence[Any]],
-    live: dict[str, Sequence[Any]],
+    live: Mapping[str, Sequence[Any]],
     stat_rows: Iterable[Sequence[Any]],
 ) -> list[dict[str, Any]]:
     """``runs --format json`` records from rows of ``RUN_COLUMNS``; ``live``: (hosts,

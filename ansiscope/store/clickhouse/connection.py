@@ -14,6 +14,7 @@ or the in-process engine (``chdb:///PATH``).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from pathlib import Path
@@ -209,7 +210,5 @@ class Db:
 
     def close(self) -> None:
         """Release the client."""
-        try:
+        with contextlib.suppress(Exception):  # a broken connection: nothing to release
             self.raw.close()
-        except Exception:  # closing a broken connection: nothing left to release
-            pass

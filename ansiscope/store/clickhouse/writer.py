@@ -237,10 +237,12 @@ class Writer:
         if notes:
             names = ["run_id", "seq", "kind", "play_id", "task_id", "text", "hosts"]
             types = [STR, INT, STR, STR, STR, STR, pa.list_(STR)]
-            columns = list(zip(*notes, strict=True))
+            values = list(zip(*notes, strict=True))
             self.db.insert(
                 "notes",
-                pa.table({n: pa.array(c, type=t) for n, c, t in zip(names, columns, types)}),
+                pa.table(
+                    {n: pa.array(c, type=t) for n, c, t in zip(names, values, types, strict=True)}
+                ),
             )
 
     def _amend(self, amended: list[tuple[str, int, str]], ver: int) -> None:
@@ -288,7 +290,9 @@ class Writer:
         columns = list(zip(*rows, strict=True))
         self.db.insert(
             "quarantine",
-            pa.table({n: pa.array(c, type=t) for n, c, t in zip(names, columns, types)}),
+            pa.table(
+                {n: pa.array(c, type=t) for n, c, t in zip(names, columns, types, strict=True)}
+            ),
         )
         for reason, n in Counter(error_reason(r.reason) for r in rejected).items():
             key = counts_key(f"ingest_errors:{record.format}", "", reason)
