@@ -35,6 +35,14 @@ db_option = click.option(
     help="The store: a DuckDB file (or duckdb:///PATH), clickhouse://USER@HOST:8123/DB, "
     "or chdb:///PATH.",
 )
+node_option = click.option(
+    "--node",
+    envvar="ANSISCOPE_NODE",
+    default=None,
+    metavar="NAME",
+    help="This ingest node's stable name where many nodes write one ClickHouse store "
+    "[default: $ANSISCOPE_NODE or the hostname].",
+)
 label_option = click.option(
     "--label", "labels", multiple=True, metavar="KEY=VALUE", help="Label the runs (repeatable)."
 )
@@ -45,9 +53,15 @@ label_option = click.option(
 @db_option
 @format_option
 @label_option
+@node_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def ingest(
-    paths: tuple[str, ...], db: str, fmt: str | None, labels: tuple[str, ...], quiet: bool
+    paths: tuple[str, ...],
+    db: str,
+    fmt: str | None,
+    labels: tuple[str, ...],
+    node: str | None,
+    quiet: bool,
 ) -> None:
     """Store Ansible logs: files, folders (recursively), runner artifacts, - for stdin.
 
@@ -56,7 +70,7 @@ def ingest(
     Exit status: 0 stored (or already stored), 2 nothing could be read, 130 interrupted.
     """
     with _stop_on_signals() as stop:
-        _ingest(paths, db, fmt, labels, quiet, stop)
+        _ingest(paths, db, fmt, labels, quiet, stop, node)
 
 
 def _ingest(
@@ -66,9 +80,10 @@ def _ingest(
     labels: tuple[str, ...],
     quiet: bool,
     stop: threading.Event,
+    node: str | None = None,
 ) -> None:
     err = Console(stderr=True, highlight=False)
-    store = open_store(db, ingest=True)
+    store = open_store(db, ingest=True, node=node)
     ingester = Ingester(store, run_labels(labels))
     forced = LogFormat(fmt) if fmt else None
     problems: list[str] = []
@@ -198,6 +213,7 @@ def _inputs(paths: tuple[str, ...], problems: list[str]) -> list[Path]:
 @click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False))
 @db_option
 @label_option
+@node_option
 @click.option(
     "--poll", is_flag=True, help="Poll instead of inotify (NFS and other network mounts)."
 )
@@ -214,6 +230,7 @@ def watch(
     folders: tuple[str, ...],
     db: str,
     labels: tuple[str, ...],
+    node: str | None,
     poll: bool,
     idle: float,
     rescan: float,
@@ -223,7 +240,7 @@ def watch(
     missing = [str(r) for r in roots if not r.is_dir()]
     if missing:
         raise UsageError(f"not a folder: {', '.join(missing)}")
-    store = open_store(db, ingest=True)
+    store = open_store(db, ingest=True, node=node)
     ingester = Ingester(store, run_labels(labels))
     watcher = Watcher(
         ingester,

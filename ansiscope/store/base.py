@@ -167,12 +167,16 @@ class BatchWriter(Protocol):
         ...
 
     def count(self, metric: str, label: str, value: float, playbook: str = "") -> None:
-        """Add to a monotonic counter outside a batch (e.g. a detected truncation)."""
+        """Add to a monotonic counter outside a batch: an event about the input record
+        saved just before (a detected truncation). A backend without transactions may
+        count it once per such record, so that a replay does not count it again."""
         ...
 
     def forget_file(self, file_id: str) -> None:
-        """Delete what was stored from one input, before it is stored again whole
-        (its runs stay counted: the counters do not count them twice)."""
+        """One input is about to be stored again whole: once it has been, the store
+        holds exactly what the input holds (DuckDB deletes its rows now; ClickHouse lets
+        the rows written again, under the same keys, replace them). Its runs stay
+        counted: the counters do not count them twice."""
         ...
 
     def commit(self, record: FileRecord, events: Batch | Sequence[Event]) -> Written:

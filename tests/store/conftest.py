@@ -4,7 +4,12 @@ empty store. DuckDB always; chDB when it is installed; a ClickHouse server when
 
 from __future__ import annotations
 
+import importlib.util
+import os
+import tempfile
+import uuid
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -12,10 +17,32 @@ import pytest
 from ansiscope.store import Store, open_store
 
 NewUrl = Callable[[Path, str], str]
+SERVER_ENV = "ANSISCOPE_TEST_CLICKHOUSE_URL"
+
+
+@cache
+def _chdb_root() -> str:
+    """chDB allows one data folder per process: every chDB store of this process lives
+    in it, each in a database of its own."""
+    return tempfile.mkdtemp(prefix="ansiscope-chdb-")
+
+
+def _database() -> str:
+    return f"t_{uuid.uuid4().hex[:12]}"
+
+
+def _server(_tmp: Path, _name: str) -> str:
+    base = os.environ[SERVER_ENV].split("?")[0].rstrip("/").rsplit("/", 1)[0]
+    return f"{base}/{_database()}"
+
 
 BACKENDS: dict[str, NewUrl] = {
     "duckdb": lambda tmp, name: str(tmp / f"{name}.duckdb"),
 }
+if importlib.util.find_spec("chdb") is not None:
+    BACKENDS["chdb"] = lambda _tmp, _name: f"chdb://{_chdb_root()}?database={_database()}"
+if os.environ.get(SERVER_ENV):
+    BACKENDS["server"] = _server
 
 
 @pytest.fixture(params=sorted(BACKENDS))

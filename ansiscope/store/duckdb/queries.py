@@ -6,7 +6,6 @@ everything that works on a file (``summary``, reports) works on a stored run.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -15,33 +14,10 @@ import duckdb
 if TYPE_CHECKING:  # DataFrames come from DuckDB; pandas loads only when they are asked for
     import pandas as pd
 
-from ansiscope.parser.events import (
-    RECAP_KEYS,
-    Clock,
-    Event,
-    HostResult,
-    HostStats,
-    Include,
-    LogFormat,
-    PlayStart,
-    Recap,
-    RunEnd,
-    RunStart,
-    RunStatus,
-    Status,
-    TaskStart,
-    TaskTiming,
-    Warning,
-)
+from ansiscope.parser.events import RECAP_KEYS, Event, PlayStart, TaskStart, TaskTiming
+from ansiscope.store import stored_runs
 from ansiscope.store.base import RunNotFound
-from ansiscope.store.invocation import invocation_of, start_fields
-from ansiscope.store.rows import RESULT_COLUMNS
-
-RUN_COLUMNS = (
-    "run_id, playbook, source, format, status, started_at, ended_at, duration_s, "
-    "hosts_total, tasks_total, results_total, labels, check_mode, ansible_version, "
-    "playbook_path, invocation"
-)
+from ansiscope.store.stored_runs import RUN_COLUMNS
 
 
 def resolve_run(con: duckdb.DuckDBPyConnection, ref: str) -> str:
@@ -120,145 +96,64 @@ def list_runs(
         params.append(since)
     rows = con.execute(
         f"SELECT {RUN_COLUMNS} FROM runs WHERE {where} "
-        "ORDER BY started_at DESC NULLS LAST, ingested_at DESC LIMIT ?",
+        "ORDER BY started_at DESC NULLS LAST, ingested_at DESC, run_id DESC LIMIT ?",
         [*params, limit],
     ).fetchall()
-    names = [c.strip() for c in RUN_COLUMNS.split(",")]
-    runs = [dict(zip(names, row, strict=True)) for row in rows]
+    runs = rows
     if not runs:
         return []
-    ids = [r["run_id"] for r in runs]
+    ids = [r[0] for r in runs]
     live = {
         row[0]: row[1:]
         for row in con.execute(
             "SELECT run_id, count(DISTINCT host), count(DISTINCT task_id), count(*) FROM results "
             "WHERE run_id IN (SELECT unnest(?)) GROUP BY run_id",
-            [[r["run_id"] for r in runs if r["results_total"] is None]],
+            [[r[0] for r in runs if r[10] is None]],
         ).fetchall()
     }
-    stats: dict[str, dict[str, dict[str, int]]] = {i: {} for i in ids}
-    for row in con.execute(
+    stats = con.execute(
         f"SELECT run_id, host, {', '.join(RECAP_KEYS)} FROM host_stats "
         "WHERE run_id IN (SELECT unnest(?)) ORDER BY run_id, host",
         [ids],
-    ).fetchall():
-        stats[row[0]][row[1]] = dict(zip(RECAP_KEYS, row[2:], strict=True))
-    for run in runs:
-        if run["results_total"] is None:
-            hosts, tasks, results = live.get(run["run_id"], (0, 0, 0))
-            run["hosts_total"], run["tasks_total"], run["results_total"] = hosts, tasks, results
-        run["labels"] = json.loads(run["labels"]) if run["labels"] else {}
-        run["invocation"] = invocation_of(run["invocation"], run["check_mode"])
-        run["stats"] = stats[run["run_id"]]
-        for key in ("started_at", "ended_at"):
-            if run[key] is not None:
-                run[key] = run[key].isoformat().replace("+00:00", "Z")
-    return runs
+    ).fetchall()
+    return stored_runs.run_records(runs, live, stats)
 
 
 def run_events(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Event]:
     """A stored run as canonical events, in their original order."""
     row = con.execute(
-        "SELECT source, format, playbook, started_at, clock, ansible_version, check_mode, "
-        "ended_at, status, duration_s, playbook_path, invocation FROM runs WHERE run_id = ?",
-        [run_id],
+        f"SELECT {stored_runs.RUN_EVENT_FIELDS} FROM runs WHERE run_id = ?", [run_id]
     ).fetchone()
     if row is None:
         raise RunNotFound(f"no stored run with id {run_id!r}")
-    source, fmt, playbook, started, clock, version, check, ended, status, duration = row[:10]
-    about = start_fields(row[10], row[11])
-    events: list[Event] = [
-        RunStart(
-            run_id=run_id,
-            seq=-1,
-            offset=-1,
-            source=source,
-            format=LogFormat(fmt),
-            playbook=playbook,
-            started_at=started,
-            clock=Clock(clock),
-            ansible_version=version,
-            check_mode=check,
-            **about,
-        )
-    ]
+    start, end = stored_runs.run_start(run_id, row)
     body: list[Event] = []
-    body += _select(con, run_id, PlayStart, "plays", "play_id, name, path, started_at, batch")
-    body += _select(
-        con,
-        run_id,
-        TaskStart,
-        "tasks",
-        "play_id, task_id, name, role, path, handler, started_at, action",
-    )
-    body += _results(con, run_id)
-    body += _select(
-        con, run_id, TaskTiming, "task_timings", "task_id, started_at, ended_at, duration_s"
-    )
-    for seq, kind, play_id, task_id, text, hosts in con.execute(
-        "SELECT seq, kind, play_id, task_id, text, hosts FROM notes WHERE run_id = ?", [run_id]
-    ).fetchall():
-        common = {"run_id": run_id, "seq": seq, "offset": -1}
-        if kind == "include":
-            body.append(
-                Include(**common, play_id=play_id, task_id=task_id, path=text, hosts=tuple(hosts))
-            )
+    for cls, table, fields in (
+        (PlayStart, "plays", stored_runs.PLAY_FIELDS),
+        (TaskStart, "tasks", stored_runs.TASK_FIELDS),
+        (None, "results", stored_runs.RESULT_FIELDS),
+        (TaskTiming, "task_timings", stored_runs.TIMING_FIELDS),
+    ):
+        rows = con.execute(f"SELECT seq, {fields} FROM {table} WHERE run_id = ?", [run_id])
+        if cls is None:
+            body += stored_runs.results_of(run_id, rows.fetchall())
         else:
-            body.append(Warning(**common, message=text))
-    recap = _recap(con, run_id)
-    if recap is not None:
-        body.append(recap)
-    body.sort(key=lambda e: e.seq)
-    events += body
-    if status != RunStatus.RUNNING:
-        events.append(
-            RunEnd(
-                run_id=run_id,
-                seq=(body[-1].seq + 1) if body else 0,
-                offset=-1,
-                started_at=started,
-                ended_at=ended,
-                status=RunStatus(status),
-                duration_s=duration,
-            )
-        )
-    return events
-
-
-def _select(
-    con: duckdb.DuckDBPyConnection, run_id: str, cls: type[Event], table: str, columns: str
-) -> list[Event]:
-    names = [c.strip() for c in columns.split(",")]
-    rows = con.execute(f"SELECT seq, {columns} FROM {table} WHERE run_id = ?", [run_id]).fetchall()
-    return [
-        cls(run_id=run_id, seq=row[0], offset=-1, **dict(zip(names, row[1:], strict=True)))
-        for row in rows
-    ]
-
-
-def _results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Event]:
-    names = [n for n in RESULT_COLUMNS if n not in ("run_id", "seq")]
-    rows = con.execute(
-        f"SELECT seq, {', '.join(names)} FROM results WHERE run_id = ?", [run_id]
-    ).fetchall()
-    out: list[Event] = []
-    for row in rows:
-        fields = dict(zip(names, row[1:], strict=True))
-        fields["status"] = Status(fields["status"])
-        out.append(HostResult(run_id=run_id, seq=row[0], offset=-1, **fields))
-    return out
-
-
-def _recap(con: duckdb.DuckDBPyConnection, run_id: str) -> Recap | None:
-    rows = con.execute(
-        f"SELECT host, {', '.join(RECAP_KEYS)}, recap_at, seq FROM host_stats "
-        "WHERE run_id = ? ORDER BY host",
-        [run_id],
-    ).fetchall()
-    if not rows:
-        return None
-    stats = {row[0]: HostStats(*row[1:8]) for row in rows}
-    return Recap(run_id=run_id, seq=rows[0][9], offset=-1, stats=stats, at=rows[0][8])
+            body += stored_runs.events_of(cls, run_id, fields, rows.fetchall())
+    body += stored_runs.notes_of(
+        run_id,
+        con.execute(
+            "SELECT seq, kind, play_id, task_id, text, hosts FROM notes WHERE run_id = ?",
+            [run_id],
+        ).fetchall(),
+    )
+    recap = stored_runs.recap_of(
+        run_id,
+        con.execute(
+            f"SELECT {stored_runs.RECAP_FIELDS} FROM host_stats WHERE run_id = ? ORDER BY host",
+            [run_id],
+        ).fetchall(),
+    )
+    return stored_runs.assemble(start, end, body, recap)
 
 
 # -- for the gate and history views ------------------------------------------------

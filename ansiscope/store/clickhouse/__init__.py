@@ -1,0 +1,1 @@
+"""The ClickHouse backend (a server, or chDB in this process): many nodes, one store."""
