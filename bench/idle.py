@@ -167,12 +167,14 @@ def wait_settled(base: str, proc: subprocess.Popen[bytes], timeout: float) -> No
     raise SystemExit("the service did not settle")
 
 
-def measure(logs: Path, db: Path, append_to: Path, seconds: float, appends: int) -> None:
+def measure(
+    logs: Path, db: Path, append_to: Path, seconds: float, appends: int, src: Path = ROOT
+) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "ansiscope", "serve", "--db", str(db), "--watch", str(logs)]
     cmd += ["--port", str(port), "--dashboard-port", "0"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, cwd=src, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         started = time.monotonic()
         wait_settled(base, proc, 600)
@@ -209,6 +211,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--appends", type=int, default=30)
     parser.add_argument("--keep", type=Path, help="build (or reuse) the inputs and store here")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT,
+        help="serve with the ansiscope in this folder (before/after)",
+    )
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="ansiscope-idle-")) if args.keep is None else args.keep
     logs, db = tmp / "logs", tmp / "store.duckdb"
@@ -229,7 +237,7 @@ def main() -> None:
         print(f"ansiscope serve following {args.n} finished inputs ({args.n // 5} runner folders)")
         size = append_to.stat().st_size
         try:
-            measure(logs, copy, append_to, args.seconds, args.appends)
+            measure(logs, copy, append_to, args.seconds, args.appends, args.src)
         finally:
             os.truncate(append_to, size)  # as it was: --keep reuses it
             copy.unlink(missing_ok=True)

@@ -3,20 +3,19 @@ HTTP — ``/metrics`` for Prometheus, ``/healthz``, and a JSON API the CLI uses 
 ``--server`` (DuckDB lets one process hold the file, so others go through this one).
 
 Writes (the watcher, uploads, retention) take one lock; reads use their own reader.
-HTTP lives in ``http_api``; this module knows nothing of requests.
+HTTP lives in ``http_api`` (the app) and ``server`` (uvicorn); this module knows
+nothing of requests.
 """
 
 from __future__ import annotations
 
 import queue
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,8 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
-from ansiscope.service.http_api import ApiHandler, BadRequest, count, one
+from ansiscope.service.http_api import BadRequest, count, one
+from ansiscope.service.server import HttpServer
 from ansiscope.service.webconfig import Check
 from ansiscope.store import MAX_RUNS, Store, backend_errors, retention
 from ansiscope.store.records import Written
@@ -98,13 +98,13 @@ class Service:
                 self.store.reader,
                 self.state,
                 top_n=top_n,
-                cache_s=metrics_cache_s,
+                cache_s=0.0,  # ``exposition`` caches, and knows when what is stored changed
                 findings=self.findings,
             )
         )
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.httpd: ThreadingHTTPServer | None = None
+        self.http: HttpServer | None = None
 
     def log(self, message: str) -> None:
         print(message, flush=True)
@@ -112,14 +112,8 @@ class Service:
     # -- lifecycle ----------------------------------------------------------------
     def start(self, bind: str, port: int, tls: tuple[str, str] | None = None) -> int:
         """Start serving in background threads; returns the bound port."""
-        handler = type("Handler", (ApiHandler,), {"service": self})
-        self.httpd = ThreadingHTTPServer((bind, port), handler)
-        self.httpd.daemon_threads = True
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self._spawn(self.httpd.serve_forever)
+        self.http = HttpServer(self, bind, port, tls)
+        self.http.start()
         if self.watcher is not None:
             self._spawn(self._follow)
         if self.retention_age:
@@ -154,7 +148,7 @@ class Service:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        return int(self.httpd.server_address[1])
+        return self.http.port
 
     def publish_snapshot(self) -> str | None:
         """Let the dashboard's process see what is stored (for DuckDB a snapshot copy:
@@ -315,9 +309,8 @@ class Service:
         self.stop.set()
         if self.watcher is not None:
             self.watcher.wake.set()
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+        if self.http is not None:
+            self.http.stop()
         for thread in self._threads:
             thread.join(timeout=30)
         if self.dashboard is not None:
@@ -386,7 +379,9 @@ class Service:
             )
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        alive = all(t.is_alive() for t in self._threads)
+        alive = all(t.is_alive() for t in self._threads) and (
+            self.http is None or self.http.alive()
+        )
         stuck = self.state.lag_s > STUCK_S
         ok = alive and self.state.up and not stuck
         body = {
