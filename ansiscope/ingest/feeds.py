@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from ansiscope.errors import ParseError
+from ansiscope.ingest.signals import Signal, signal
 from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import LineParser
 from ansiscope.parser.events import Event, LogFormat, Rejected
@@ -37,6 +38,21 @@ class Feed:
         self.record = record
         self.path = Path(record.path)
         self.skip_until = record.offset  # input before this is stored already
+        # the input's signal when a read last reached its end (settled): while the
+        # signal holds, there is nothing new to read
+        self.seen: Signal | None = None
+        self.stalled = False  # the last read stopped short of what is there (retry)
+
+    def probe(self) -> Signal | None:
+        """The input's signal now (one ``stat``); ``None`` when it is gone."""
+        return signal(self.path)
+
+    def lag(self, now: float) -> float:
+        """Seconds since input the store does not hold yet was written (0: none)."""
+        sig = self.probe()
+        if sig is None or sig == self.seen or self.size() <= self.record.offset:
+            return 0.0
+        return max(0.0, now - sig.mtime_ns / 1e9)
 
     def size(self) -> int:
         """How much input there is now (bytes, or the last event counter)."""
@@ -151,11 +167,15 @@ class RunnerDirFeed(Feed):
         self.parser = runner.RunnerParser(record.source_name)
         self.counter = 0
 
+    def probe(self) -> Signal | None:
+        return signal(self.path, folder=True)
+
     def size(self) -> int:
         files = runner.event_files(self.path)
         return files[-1][0]
 
     def read(self, final: bool = False) -> Generator[list[Event], None, None]:
+        self.stalled = False
         try:
             files = runner.event_files(self.path)
         except ParseError:
@@ -164,12 +184,14 @@ class RunnerDirFeed(Feed):
             if counter <= self.counter:
                 continue
             if counter != self.counter + 1 and not final:
+                self.stalled = True
                 break  # a gap: that event file is still being written
             try:
                 raw = file.read_bytes()
                 data = orjson.loads(raw)
             except (OSError, orjson.JSONDecodeError) as exc:
                 if not final:
+                    self.stalled = True  # writing it does not move the folder's mtime
                     break  # half-written: try again on the next poll
                 self.parser.reject(counter, None, f"{file.name}: unreadable job event: {exc}", b"")
                 events = self.parser.emit.drain()

@@ -29,6 +29,7 @@ from ansiscope.ingest.identity import (
     inode,
     sha1,
 )
+from ansiscope.ingest.signals import settled
 from ansiscope.parser import runner
 from ansiscope.parser.base import stable_id
 from ansiscope.parser.detect import Unknown, sniff
@@ -86,6 +87,11 @@ class Ingester:
         self.on_progress: Callable[[FileRecord], None] | None = None
         self.writer = store.writer(labels)
         self.records = self.writer.file_records()
+        # path -> records that were there (checked against ``record.path`` on use): a
+        # lookup per input, not a pass over every record ever stored
+        self._by_path: dict[str, list[FileRecord]] = {}
+        for record in self.records:
+            self._by_path.setdefault(record.path, []).append(record)
         self.feeds: dict[str, Feed] = {}  # file_id -> live feed
         self.last_growth: dict[str, float] = {}
         self.totals = Written()
@@ -129,7 +135,7 @@ class Ingester:
     def _at_path(self, path: Path) -> FileRecord | None:
         """The record of the file at ``path``, if the file there is still that one."""
         key = str(path)
-        here = [r for r in self.records if r.path == key and r.state != "truncated"]
+        here = [r for r in self._by_path.get(key, ()) if r.path == key and r.state != "truncated"]
         if not here:
             return None
         record = max(here, key=lambda r: r.generation)
@@ -157,6 +163,7 @@ class Ingester:
                 moved = not (old.exists() and head_matches(old, record))
             if moved:
                 record.path, record.inode = key, ino
+                self._by_path.setdefault(key, []).append(record)
                 feed = self.feeds.get(record.file_id)
                 if feed is not None:
                     feed.path = path
@@ -165,7 +172,7 @@ class Ingester:
             clone = dataclasses.replace(
                 record, file_id=stable_id("copy", key, record.file_id), path=key, inode=ino
             )
-            self.records.append(clone)
+            self._remember(clone)
             return clone
         return None
 
@@ -173,7 +180,9 @@ class Ingester:
         key = str(path)
         if fmt is None:
             fmt = detect(path)
-        generation = 1 + max((r.generation for r in self.records if r.path == key), default=-1)
+        generation = 1 + max(
+            (r.generation for r in self._by_path.get(key, ()) if r.path == key), default=-1
+        )
         source_name = key if generation == 0 else f"{key}#{generation}"
         fp = sha1(line)
         record = FileRecord(
@@ -187,8 +196,12 @@ class Ingester:
             head_len=0 if path.is_dir() else len(line),
             head_hash=fp,
         )
-        self.records.append(record)
+        self._remember(record)
         return record
+
+    def _remember(self, record: FileRecord) -> None:
+        self.records.append(record)
+        self._by_path.setdefault(record.path, []).append(record)
 
     # -- moving data ------------------------------------------------------------
     def pump(
@@ -199,6 +212,9 @@ class Ingester:
         the rest waits for the next start (a clean shutdown)."""
         total = Written()
         record = feed.record
+        sig = feed.probe()
+        if sig is not None and sig == feed.seen:
+            return total  # not touched since it was read to its end
         if self._truncated(feed):
             return total
         while True:
@@ -212,6 +228,9 @@ class Ingester:
                     self.last_growth[record.file_id] = time.monotonic()
                 del batch  # not kept alive while the next one is read
             if not more or (stop is not None and stop.is_set()):
+                # read to its end as of ``sig`` (taken before reading): settled, unless
+                # the read stopped short or the signal is too fresh to trust
+                feed.seen = None if more or feed.stalled else settled(sig)
                 return total
 
     def backfill(

@@ -11,36 +11,87 @@ again from its offset. A deleted file's open runs are closed the same way.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirCreatedEvent,
+    DirDeletedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 from watchdog.observers.polling import PollingObserver
 
 from ansiscope.errors import ParseError
+from ansiscope.ingest.catalog import Catalog
 from ansiscope.ingest.feeds import Feed
-from ansiscope.ingest.ingester import Ingester, discover
+from ansiscope.ingest.ingester import Ingester
+from ansiscope.ingest.signals import Signal, settled, signal
 from ansiscope.store.records import Written
 
 Report = Callable[[str], None]
+# what inotify reports; opening and reading (ours included) is left out
+EVENT_TYPES: list[type[FileSystemEvent]] = [
+    FileCreatedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileDeletedEvent,
+    FileClosedEvent,
+    DirCreatedEvent,
+    DirModifiedEvent,
+    DirMovedEvent,
+    DirDeletedEvent,
+]
+
+
+IGNORED_EVENTS = ("opened", "closed_no_write")  # our own reads: news to no one
 
 
 class _Wake(FileSystemEventHandler):
-    def __init__(self, wake: threading.Event, rescan: threading.Event) -> None:
+    """Notes which paths changed (the step looks at those inputs) and wakes the loop."""
+
+    def __init__(self, wake: threading.Event) -> None:
         self.wake = wake
-        self.rescan = rescan
+        self.lock = threading.Lock()
+        self.dirty: set[str] = set()
+        self.relist = False  # something was created, moved or deleted: walk the folders
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("created", "moved", "deleted"):
-            self.rescan.set()
+        if event.event_type in IGNORED_EVENTS:
+            return
+        with self.lock:
+            self.dirty.add(os.fsdecode(event.src_path))
+            if event.dest_path:
+                self.dirty.add(os.fsdecode(event.dest_path))
+            if event.event_type in ("created", "moved", "deleted"):
+                self.relist = True
         self.wake.set()
+
+    def take(self) -> tuple[set[str], bool]:
+        """The paths changed since the last call, and whether folders changed."""
+        with self.lock:
+            dirty, relist = self.dirty, self.relist
+            self.dirty, self.relist = set(), False
+        return dirty, relist
 
 
 class Watcher:
-    """Follows ``roots`` into the ingester's store until stopped."""
+    """Follows ``roots`` into the ingester's store until stopped.
+
+    At rest it costs next to nothing however much is stored: an input is looked at
+    when inotify names it or, on the periodic safety-net rescan (``rescan_s``), when
+    its ``stat`` signal moved; a followed feed is read when its signal moved."""
 
     def __init__(
         self,
@@ -48,7 +99,7 @@ class Watcher:
         roots: list[Path],
         *,
         poll: bool = False,
-        rescan_s: float = 2.0,
+        rescan_s: float = 10.0,
         idle_s: float = 600.0,
         tick_s: float = 0.25,
         report: Report | None = None,
@@ -61,12 +112,14 @@ class Watcher:
         self.tick_s = tick_s
         self.report = report or (lambda _msg: None)
         self.wake = threading.Event()
-        self.rescan = threading.Event()
+        self.events = _Wake(self.wake)
         self.stop = threading.Event()
-        self._last_scan = 0.0
-        # path -> its size when it was last left alone: unrecognised, or a quiet log
-        # with every run ended; the rescan looks at it again once the size changes
-        self._unchanged: dict[str, int] = {}
+        self.catalog = Catalog(roots)
+        self._last_scan = -float("inf")
+        # path -> its settled signal when it was last looked at and nothing was left to
+        # do (stored whole, followed, unrecognised, or a quiet log set aside): the
+        # rescan passes it by until the signal moves
+        self._unchanged: dict[str, Signal] = {}
         self.last_ingest = time.time()
 
     def run(
@@ -77,9 +130,8 @@ class Watcher:
         """Follow until ``stop`` is set (SIGTERM/SIGINT in the CLI). ``lock`` is held
         around each step (a service shares the store with other writers)."""
         observer = PollingObserver(timeout=1) if self.poll else Observer()
-        handler = _Wake(self.wake, self.rescan)
         for root in self.roots:
-            observer.schedule(handler, str(root), recursive=True)
+            observer.schedule(self.events, str(root), recursive=True, event_filter=EVENT_TYPES)
         observer.start()
         try:
             while not self.stop.is_set():
@@ -97,15 +149,21 @@ class Watcher:
             observer.join(timeout=5)
 
     def step(self) -> Written:
-        """One pass: rescan if due, store what is new, close what went quiet."""
+        """One pass: look at what changed (everything, when the rescan is due), store
+        what is new, close what went quiet."""
         now = time.monotonic()
-        if self.rescan.is_set() or now - self._last_scan >= self.rescan_s:
-            self.rescan.clear()
+        dirty, relist = self.events.take()
+        full = now - self._last_scan >= self.rescan_s
+        if full:
             self._last_scan = now
-            self._scan()
+        if full or dirty or relist:
+            self._scan(full, relist, dirty)
+        touched = {self.catalog.owner(path) for path in dirty}
         total = Written()
         for feed in list(self.ingester.feeds.values()):
-            if not feed.path.exists():
+            if not (full or feed.seen is None or str(feed.path) in touched):
+                continue  # settled, and nothing said it changed
+            if feed.probe() is None and not feed.path.exists():
                 self.report(f"{feed.path}: deleted; its open runs are closed as interrupted")
                 self.ingester.finalize(feed, state="deleted")
                 continue
@@ -123,22 +181,37 @@ class Watcher:
                     self._set_aside(feed)
         return total
 
-    def _scan(self) -> None:
+    def _scan(self, full: bool, relist: bool, dirty: set[str]) -> None:
+        """Track the inputs whose signal moved: all of them on a full rescan, else those
+        inotify named (and any that appeared)."""
+        known = self.catalog.inputs
+        walked = full or relist or not known
+        inputs = self.catalog.walk() if walked else known
+        if full:
+            candidates = list(inputs)
+        else:
+            named = {self.catalog.owner(path) for path in dirty}
+            if walked:  # in walk order: a rename is seen before what replaced it
+                candidates = [p for p in inputs if p in named or p not in known]
+            else:
+                candidates = [p for p in named if p is not None]
         skipped: list[str] = []
-        for path in discover(self.roots):
-            key = str(path)
-            try:
-                size = path.stat().st_size
-            except OSError:
-                continue
-            if self._unchanged.get(key, -1) == size:
+        for key in candidates:
+            sig = signal(Path(key), folder=inputs[key])
+            if sig is None or self._unchanged.get(key) == sig:
                 continue
             self._unchanged.pop(key, None)
             try:
-                self.ingester.track(path)
+                self.ingester.track(Path(key))
+                stable = settled(sig)
             except ParseError as exc:
-                self._unchanged[key] = size
                 skipped.append(str(exc))
+                stable = sig  # reported once; looked at again when it is written to
+            if stable is not None:
+                self._unchanged[key] = stable
+        if walked:
+            for key in [k for k in self._unchanged if k not in inputs]:
+                del self._unchanged[key]  # gone: should it come back, it is looked at afresh
         if len(skipped) == 1:
             self.report(f"skipped: {skipped[0]}")
         elif skipped:
@@ -149,12 +222,11 @@ class Watcher:
         """A quiet log whose runs have all ended (Ansible's ``log_path``, a file that
         runs are appended to): no longer read on every step, but not over either.
         When it grows, it is followed again from its offset (nothing stored again)."""
-        try:
-            size = feed.path.stat().st_size
-        except OSError:
+        sig = feed.probe()
+        if sig is None:
             return
         self.ingester.feeds.pop(feed.record.file_id, None)
-        self._unchanged[str(feed.path)] = size
+        self._unchanged[str(feed.path)] = sig
 
     def _close_idle(self, feed: Feed) -> None:
         """A quiet file is over for now: close its runs (a recap still buffered by the

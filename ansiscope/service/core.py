@@ -3,20 +3,19 @@ HTTP — ``/metrics`` for Prometheus, ``/healthz``, and a JSON API the CLI uses 
 ``--server`` (DuckDB lets one process hold the file, so others go through this one).
 
 Writes (the watcher, uploads, retention) take one lock; reads use their own reader.
-HTTP lives in ``http_api``; this module knows nothing of requests.
+HTTP lives in ``http_api`` (the app) and ``server`` (uvicorn); this module knows
+nothing of requests.
 """
 
 from __future__ import annotations
 
 import queue
 import shutil
-import ssl
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,8 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
-from ansiscope.service.http_api import ApiHandler, BadRequest, count, one
+from ansiscope.service.http_api import BadRequest, count, one
+from ansiscope.service.server import HttpServer
 from ansiscope.service.webconfig import Check
 from ansiscope.store import MAX_RUNS, Store, backend_errors, retention
 from ansiscope.store.records import Written
@@ -45,6 +45,11 @@ STUCK_S = 300.0
 SNAPSHOT_EVERY_S = 10.0
 DASHBOARD_APP = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
 ANALYSIS_EVERY_S = 60.0
+# at rest, what was rendered or analysed is reused until something is stored here; a
+# shared store (ClickHouse) may be written by others, so it is looked at again anyway
+# after this long
+STALE_S = 60.0
+ANALYSIS_STALE_S = 600.0
 
 
 class Service:
@@ -83,7 +88,8 @@ class Service:
         self.retention_age = retention_age
         self.uploads = Path(tempfile.mkdtemp(prefix="ansiscope-uploads-"))
         self.metrics_cache_s = metrics_cache_s
-        self._rendered: dict[str, tuple[float, bytes]] = {}
+        self._rendered: dict[str, tuple[float, tuple[object, ...], bytes]] = {}
+        self._deleted = 0  # runs deleted by retention: a change to what is stored
         self._render_lock = threading.Lock()
         self.registry = CollectorRegistry()
         self.findings = Findings()
@@ -92,13 +98,13 @@ class Service:
                 self.store.reader,
                 self.state,
                 top_n=top_n,
-                cache_s=metrics_cache_s,
+                cache_s=0.0,  # ``exposition`` caches, and knows when what is stored changed
                 findings=self.findings,
             )
         )
         self.stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self.httpd: ThreadingHTTPServer | None = None
+        self.http: HttpServer | None = None
 
     def log(self, message: str) -> None:
         print(message, flush=True)
@@ -106,14 +112,8 @@ class Service:
     # -- lifecycle ----------------------------------------------------------------
     def start(self, bind: str, port: int, tls: tuple[str, str] | None = None) -> int:
         """Start serving in background threads; returns the bound port."""
-        handler = type("Handler", (ApiHandler,), {"service": self})
-        self.httpd = ThreadingHTTPServer((bind, port), handler)
-        self.httpd.daemon_threads = True
-        if tls:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(*tls)
-            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-        self._spawn(self.httpd.serve_forever)
+        self.http = HttpServer(self, bind, port, tls)
+        self.http.start()
         if self.watcher is not None:
             self._spawn(self._follow)
         if self.retention_age:
@@ -148,7 +148,7 @@ class Service:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        return int(self.httpd.server_address[1])
+        return self.http.port
 
     def publish_snapshot(self) -> str | None:
         """Let the dashboard's process see what is stored (for DuckDB a snapshot copy:
@@ -189,29 +189,62 @@ class Service:
         self.state.lag_s = self._lag()
 
     def _lag(self) -> float:
+        """Age of the oldest input not stored yet. A feed read to its end whose signal
+        has settled is passed by: when it changes, the watcher hears of it and reads it
+        in its next step (this is called after each)."""
         now, lag = time.time(), 0.0
         for feed in list(self.ingester.feeds.values()):
+            if feed.seen is not None:
+                continue
             try:
-                if feed.size() > feed.record.offset:
-                    lag = max(lag, now - feed.path.stat().st_mtime)
+                lag = max(lag, feed.lag(now))
             except (OSError, AnsiscopeError):
                 continue
         return lag
 
+    def stored_version(self) -> tuple[int, ...]:
+        """Moves whenever this process changes what is stored (ingest, upload,
+        retention); analyses and renderings of the store are redone only then."""
+        t = self.ingester.totals
+        return (
+            t.events,
+            t.results,
+            t.runs_started,
+            t.runs_ended,
+            t.quarantined,
+            self.ingester.truncations,
+            self._deleted,
+        )
+
+    def _exposition_key(self) -> tuple[object, ...]:
+        s = self.state
+        return (self.stored_version(), self.findings.updated, s.files_tracked, s.lag_s, s.up)
+
     def exposition(self, accept: str) -> tuple[bytes, str]:
         """``/metrics`` bytes for this Accept header. Rendered at most every
         ``metrics_cache_s`` and otherwise served as is, so that a scrape while the
-        watcher parses (and holds the GIL) does not wait for a whole collection."""
+        watcher parses (and holds the GIL) does not wait for a whole collection; at
+        rest (nothing stored, nothing the service reports moved) not rendered again
+        for ``STALE_S``."""
         encoder, content_type = choose_encoder(accept)
-        now = time.monotonic()
-        cached = self._rendered.get(content_type)
-        if cached is None or now - cached[0] > self.metrics_cache_s:
-            with self._render_lock:
-                cached = self._rendered.get(content_type)
-                if cached is None or now - cached[0] > self.metrics_cache_s:
-                    cached = (time.monotonic(), encoder(self.registry))
-                    self._rendered[content_type] = cached
-        return cached[1], content_type
+        if self._fresh(self._rendered.get(content_type)):
+            return self._rendered[content_type][2], content_type
+        with self._render_lock:
+            cached = self._rendered.get(content_type)
+            if not self._fresh(cached):
+                key = self._exposition_key()
+                cached = (time.monotonic(), key, encoder(self.registry))
+                self._rendered[content_type] = cached
+        assert cached is not None
+        return cached[2], content_type
+
+    def _fresh(self, cached: tuple[float, tuple[object, ...], bytes] | None) -> bool:
+        if cached is None:
+            return False
+        age = time.monotonic() - cached[0]
+        if age <= self.metrics_cache_s:
+            return True
+        return age <= STALE_S and cached[1] == self._exposition_key()
 
     def _prerender(self) -> None:
         """Keep the common expositions fresh in the background."""
@@ -245,13 +278,19 @@ class Service:
                 self.log(line)
 
     def _analyse(self) -> None:
-        """Refresh the per-playbook regression and flaky-task counts every minute."""
+        """Refresh the per-playbook regression and flaky-task counts every minute when
+        something was stored since the last refresh (else every ``ANALYSIS_STALE_S``)."""
+        analysed: tuple[int, ...] | None = None
+        at = 0.0
         while not self.stop.is_set():
-            try:
-                with self.store.reader() as store:
-                    self.findings.refresh(store)
-            except self.expected as exc:
-                self.log(f"warning: analysis for /metrics failed: {exc}")
+            version = self.stored_version()
+            if version != analysed or time.monotonic() - at >= ANALYSIS_STALE_S:
+                analysed, at = version, time.monotonic()
+                try:
+                    with self.store.reader() as store:
+                        self.findings.refresh(store)
+                except self.expected as exc:
+                    self.log(f"warning: analysis for /metrics failed: {exc}")
             self.stop.wait(ANALYSIS_EVERY_S)
 
     def _retain(self) -> None:
@@ -261,6 +300,7 @@ class Service:
             assert cutoff is not None
             with self.lock:
                 deleted = self.store.delete_before(cutoff)
+            self._deleted += deleted
             if deleted:
                 self.log(f"retention: {deleted} runs older than {self.retention_age} deleted")
 
@@ -269,9 +309,8 @@ class Service:
         self.stop.set()
         if self.watcher is not None:
             self.watcher.wake.set()
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+        if self.http is not None:
+            self.http.stop()
         for thread in self._threads:
             thread.join(timeout=30)
         if self.dashboard is not None:
@@ -340,7 +379,9 @@ class Service:
             )
 
     def health(self) -> tuple[int, dict[str, Any]]:
-        alive = all(t.is_alive() for t in self._threads)
+        alive = all(t.is_alive() for t in self._threads) and (
+            self.http is None or self.http.alive()
+        )
         stuck = self.state.lag_s > STUCK_S
         ok = alive and self.state.up and not stuck
         body = {

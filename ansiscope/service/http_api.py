@@ -1,15 +1,22 @@
-"""The service's HTTP surface: routing, basic auth, JSON errors. Whatever offers the
-``Api`` protocol (``core.Service``) does the work; it knows nothing of HTTP."""
+"""The service's HTTP surface: routing, basic auth, JSON errors, as an ASGI app
+(served by uvicorn, ``server.py``). Whatever offers the ``Api`` protocol
+(``core.Service``) does the work; it knows nothing of HTTP.
+
+The service's calls block (store queries, bcrypt, uploads), so they run on a bounded
+thread pool; the event loop only parses requests and writes answers, and a slow or
+idle client holds no thread.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Protocol
-from urllib.parse import parse_qs, urlparse
+from functools import partial
+from typing import Any, Protocol, TypeVar
+from urllib.parse import parse_qs
 
 import orjson
 
@@ -68,119 +75,157 @@ def _json_default(value: Any) -> Any:
     raise TypeError
 
 
-class ApiHandler(BaseHTTPRequestHandler):
-    service: Api
-    server_version = "ansiscope"
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+T = TypeVar("T")
+WORKERS = 8  # concurrent service calls; DuckDB and bcrypt release the GIL while they work
 
-    def log_message(self, format: str, *args: Any) -> None:
-        return  # quiet: a scrape every 15 s is not news
 
-    def _authorised(self) -> bool:
+class Answer(Exception):
+    """An answer decided early (401, 404, 411, 413): raised, then sent."""
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        super().__init__(status)
+        self.status, self.body, self.headers = status, body, headers
+
+
+def json_body(data: Any) -> bytes:
+    return orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def error(status: int, reason: str) -> Answer:
+    return Answer(status, json_body({"error": reason}), [(b"Content-Type", b"application/json")])
+
+
+class ApiApp:
+    """The ASGI app: ``/healthz``, ``/metrics``, ``/api/...`` over an ``Api``. Header names
+    keep their usual case (h11 and httptools send them as given)."""
+
+    def __init__(self, service: Api, workers: int = WORKERS) -> None:
+        self.service = service
+        self.pool = ThreadPoolExecutor(workers, thread_name_prefix="ansiscope-http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return  # lifespan is off; websockets are not offered
+        method = scope["method"]
+        try:
+            status, body, headers = await self._route(scope, receive)
+        except Answer as answer:
+            status, body, headers = answer.status, answer.body, answer.headers
+        except Exception as exc:  # a bug: say so (and log it) rather than drop the connection
+            status, body, headers = self._internal_error(scope, exc)
+        headers = [*headers, (b"Content-Length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if method == "HEAD" else body})
+
+    async def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking service call on the pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.pool, partial(fn, *args))
+
+    async def _route(
+        self, scope: Scope, receive: Receive
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        path = scope["path"]
+        query = parse_qs(scope["query_string"].decode("latin-1"))
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        if method in ("GET", "HEAD") and path == "/healthz":
+            status, doc = self.service.health()
+            return status, json_body(doc), [(b"Content-Type", b"application/json")]
+        await self._authorise(headers)
+        if method == "POST":
+            return await self._upload(path, query, headers, receive)
+        if method not in ("GET", "HEAD"):
+            raise error(405, f"method {method} not allowed")
+        try:
+            return await self._get(path, query, headers)
+        except RunNotFound as exc:
+            raise error(404, str(exc)) from None
+        except (AnsiscopeError, BadRequest) as exc:
+            raise error(400, str(exc)) from None
+
+    async def _get(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str]
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        service = self.service
+        if path == "/metrics":
+            body, content_type = await self.call(service.exposition, headers.get("accept", ""))
+            return 200, body, [(b"Content-Type", content_type.encode())]
+        if path == "/api/runs":
+            body = json_body(await self.call(service.runs, query))
+            return 200, body, [(b"Content-Type", b"application/json")]
+        if path.startswith("/api/runs/"):
+            body = json_body(await self.call(service.run_document, path.rsplit("/", 1)[1]))
+            return 200, body, [(b"Content-Type", b"application/json")]
+        if path == "/api/report":
+            fmt = choice(query, "format", ("json", "html", "markdown", "junit"))
+            ref = one(query, "run") or "latest"
+            body, content_type = await self.call(service.report, ref, fmt)
+            return 200, body, [(b"Content-Type", content_type.encode())]
+        if path == "/api/gate":
+            ref = one(query, "run") or "latest"
+            fail_on = choice(query, "fail_on", ("regression", "suspect", "never"))
+            fmt = choice(query, "format", ("json", "markdown", "junit"))
+            verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt)
+            return (
+                200,
+                body,
+                [
+                    (b"Content-Type", content_type.encode()),
+                    (b"X-Ansiscope-Verdict", verdict.encode()),
+                ],
+            )
+        raise error(404, f"no such endpoint: {path}")
+
+    async def _authorise(self, headers: dict[str, str]) -> None:
         auth = self.service.auth
         if auth is None:
-            return True
-        header = self.headers.get("Authorization", "")
+            return
+        header = headers.get("authorization", "")
         if header.startswith("Basic "):
             try:
                 user, _, password = base64.b64decode(header[6:]).decode().partition(":")
             except (ValueError, UnicodeDecodeError):
                 user = password = ""
-            if auth(user, password):
-                return True
-        self.send_response(HTTPStatus.UNAUTHORIZED)
-        self.send_header("WWW-Authenticate", 'Basic realm="ansiscope"')
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        return False
+            if await self.call(auth, user, password):
+                return
+        raise Answer(401, b"", [(b"WWW-Authenticate", b'Basic realm="ansiscope"')])
 
-    def _send(
-        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    def _json(self, status: int, data: Any) -> None:
-        self._send(
-            status,
-            orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY),
-            "application/json",
-        )
-
-    def _error(self, status: int, reason: str) -> None:
-        self._json(status, {"error": reason})
-
-    def do_GET(self) -> None:
-        url = urlparse(self.path)
-        query = parse_qs(url.query)
-        if url.path == "/healthz":
-            status, body = self.service.health()
-            self._json(status, body)
-            return
-        if not self._authorised():
-            return
-        try:
-            if url.path == "/metrics":
-                exposition, content_type = self.service.exposition(self.headers.get("Accept", ""))
-                self._send(200, exposition, content_type)
-            elif url.path == "/api/runs":
-                self._json(200, self.service.runs(query))
-            elif url.path.startswith("/api/runs/"):
-                self._json(200, self.service.run_document(url.path.rsplit("/", 1)[1]))
-            elif url.path == "/api/report":
-                fmt = choice(query, "format", ("json", "html", "markdown", "junit"))
-                report, content_type = self.service.report(one(query, "run") or "latest", fmt)
-                self._send(200, report, content_type)
-            elif url.path == "/api/gate":
-                ref = one(query, "run") or "latest"
-                fail_on = choice(query, "fail_on", ("regression", "suspect", "never"))
-                fmt = choice(query, "format", ("json", "markdown", "junit"))
-                verdict, report, content_type = self.service.gate(ref, fail_on, fmt)
-                self._send(200, report, content_type, {"X-Ansiscope-Verdict": verdict})
-            else:
-                self._error(404, f"no such endpoint: {url.path}")
-        except RunNotFound as exc:
-            self._error(404, str(exc))
-        except (AnsiscopeError, BadRequest) as exc:
-            self._error(400, str(exc))
-        except Exception as exc:  # a bug: say so (and log it) rather than drop the connection
-            self._internal_error(exc)
-
-    def _internal_error(self, exc: Exception) -> None:
-        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
-        self.service.log(f"error: {self.command} {self.path}: {reason}")
-        self._error(500, f"internal error ({reason})")
-
-    def do_HEAD(self) -> None:
-        """As GET, without the body (load balancers' health checks)."""
-        self.do_GET()
-
-    def do_POST(self) -> None:
-        url = urlparse(self.path)
-        if not self._authorised():
-            return
-        if url.path != "/api/runs":
-            self._error(404, f"no such endpoint: {url.path}")
-            return
-        length = self.headers.get("Content-Length")
+    async def _upload(
+        self, path: str, query: dict[str, list[str]], headers: dict[str, str], receive: Receive
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        if path != "/api/runs":
+            raise error(404, f"no such endpoint: {path}")
+        length = headers.get("content-length")
         if length is None or not length.isdigit():
-            self._error(411, "Content-Length required")
-            return
-        if int(length) > self.service.max_upload:
-            self._error(
-                413, f"upload of {length} bytes is over the limit of {self.service.max_upload}"
-            )
-            return
-        data = self.rfile.read(int(length))
-        name = one(parse_qs(url.query), "name") or "upload.log"
+            raise error(411, "Content-Length required")
+        limit = self.service.max_upload
+        if int(length) > limit:
+            raise error(413, f"upload of {length} bytes is over the limit of {limit}")
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise error(400, "the client went away mid-upload")
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        name = one(query, "name") or "upload.log"
         try:
-            self._json(201, self.service.upload(data, name))
+            doc = await self.call(self.service.upload, b"".join(chunks), name)
         except BadRequest as exc:
-            self._error(400, str(exc))
-        except Exception as exc:
-            self._internal_error(exc)
+            raise error(400, str(exc)) from None
+        return 201, json_body(doc), [(b"Content-Type", b"application/json")]
+
+    def _internal_error(
+        self, scope: Scope, exc: Exception
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}"
+        target = scope["path"] + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
+        self.service.log(f"error: {scope['method']} {target}: {reason}")
+        answer = error(500, f"internal error ({reason})")
+        return answer.status, answer.body, answer.headers
