@@ -1,0 +1,1 @@
+"""Read-only analytics over the store's reads: timings, health, regressions, the gate."""

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 @dataclasses.dataclass(frozen=True)
 class Ack:
+    """An acknowledged finding: a task (or host, or run) the gate lets pass until ``expires``."""
+
     task: str
     reason: str
     expires: date
@@ -37,6 +39,7 @@ class Ack:
     since: date | None = None
 
     def matches(self, finding: Finding, run_id: str, today: date) -> bool:
+        """Whether this ack covers ``finding`` of run ``run_id`` on ``today``."""
         if today > self.expires or (self.since and today < self.since):
             return False
         since = getattr(finding, "since_run", None) or ""

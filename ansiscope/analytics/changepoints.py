@@ -23,6 +23,8 @@ MIN_SEGMENT = 5
 
 @dataclasses.dataclass(frozen=True)
 class ChangePoint:
+    """A step in a series: where it starts and the medians on either side."""
+
     index: int  # the first run after the change
     before: float  # median of the segment before
     after: float  # median of the segment after
@@ -30,6 +32,7 @@ class ChangePoint:
 
     @property
     def delta_rel(self) -> float:
+        """The step as a fraction of the level before it (``inf`` from zero)."""
         return (self.after - self.before) / self.before if self.before > 0 else float("inf")
 
 

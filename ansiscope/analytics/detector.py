@@ -48,6 +48,8 @@ MEDIAN_EFFICIENCY = 1.2533  # sd of a sample median / (σ/√m) for normal noise
 
 
 class Verdict(enum.StrEnum):
+    """What the detector makes of a task's latest run."""
+
     REGRESSION = "regression"
     SUSPECT = "suspect"
     OK = "ok"
@@ -92,6 +94,7 @@ class Baseline:
     log_mad: float = dataclasses.field(default=0.0, repr=False)
 
     def as_dict(self) -> dict[str, float | int]:
+        """The baseline's statistics, as the JSON report shows them."""
         return {
             "n": self.n,
             "median": self.median,
@@ -236,7 +239,7 @@ def _practical(delta: float, base: Baseline, params: Params) -> bool:
 
 
 def _confirms(recent: np.ndarray, base: Baseline, direction: int, params: Params) -> bool:
-    """Does this recent window (ending now) show a step in ``direction``?"""
+    """Test whether this recent window (ending now) shows a step in ``direction``."""
     m = recent.size
     level = float(np.median(recent))
     delta = level - base.median

@@ -1,4 +1,4 @@
-"""Failure-rate regressions: did a task start failing more often than it used to?
+"""Failure-rate regressions: a task that started failing more often than it used to.
 
 The recent runs (this one and a few before) against the baseline runs before them:
 a one-sided Fisher exact test (p < 0.01) and a rise of at least 10 points; and a
@@ -35,6 +35,8 @@ def fisher_greater(recent_fail: int, recent_ok: int, base_fail: int, base_ok: in
 
 @dataclasses.dataclass(frozen=True)
 class RateTest:
+    """A failure-rate comparison: recent runs against the baseline before them."""
+
     regression: bool
     reason: str | None
     recent_rate: float

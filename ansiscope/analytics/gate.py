@@ -49,6 +49,7 @@ class Finding:
     held: int = 0  # runs the step has held, this one included
 
     def as_dict(self) -> dict[str, Any]:
+        """The finding as a JSON-ready dict (the verdict as its string)."""
         out = dataclasses.asdict(self)
         out["verdict"] = str(self.verdict)
         out["baseline"] = self.baseline.as_dict() if self.baseline else None
@@ -57,6 +58,8 @@ class Finding:
 
 @dataclasses.dataclass
 class GateResult:
+    """The gate's answer for one run: its findings against the history compared."""
+
     run_id: str
     playbook: str | None
     params: Params
@@ -66,6 +69,7 @@ class GateResult:
 
     @property
     def counts(self) -> dict[str, int]:
+        """How many findings there are of each verdict (every verdict present)."""
         counted = Counter(str(f.verdict) for f in self.findings)
         return {str(v): counted.get(str(v), 0) for v in Verdict}
 
@@ -77,6 +81,7 @@ class GateResult:
         return [f for f in self.findings if f.gating and f.verdict in bad]
 
     def verdict(self, fail_on: str = "regression") -> str:
+        """``regression`` when a finding fails the gate under ``fail_on``, else ``pass``."""
         return "regression" if self.failing(fail_on) else "pass"
 
     def document(self, fail_on: str = "regression") -> dict[str, Any]:

@@ -244,6 +244,23 @@ class RunTree:
         return bool(self.failed_hosts or self.unreachable_hosts)
 
 
+def _apply_run_level(run: RunTree, event: Event) -> None:
+    """An event about the run as a whole: a warning, a rejected line, the recap, its end."""
+    if isinstance(event, Warning):
+        run.warnings.append(event.message)
+    elif isinstance(event, Rejected):
+        run.rejected.append(event)
+    elif isinstance(event, Recap):
+        run.recap = event.stats
+    elif isinstance(event, RunEnd):
+        run.started_at = event.started_at or run.started_at
+        run.ended_at, run.duration_s, run.status = (
+            event.ended_at,
+            event.duration_s,
+            event.status,
+        )
+
+
 class RunAssembler:
     """Feeds events in; hands back each run when its ``RunEnd`` arrives."""
 
@@ -285,20 +302,7 @@ class RunAssembler:
             else:
                 play.batches = max(play.batches, event.batch)
         elif isinstance(event, TaskStart):
-            play = run.plays.setdefault(event.play_id, PlayNode(event.play_id, "", None))
-            task = play.tasks.get(event.task_id)
-            if task is None:
-                task = TaskNode(
-                    event.task_id,
-                    event.name,
-                    event.role,
-                    event.path,
-                    event.handler,
-                    event.action,
-                    event.started_at,
-                )
-                play.tasks[event.task_id] = task
-            self._task[event.task_id] = task
+            self._apply_task_start(run, event)
         elif isinstance(event, HostResult):
             self._apply_result(run, event)
         elif isinstance(event, StatusAmended):
@@ -313,19 +317,24 @@ class RunAssembler:
             task = self._task.get(event.task_id or "")
             if task is not None:
                 task.includes.append(event)
-        elif isinstance(event, Warning):
-            run.warnings.append(event.message)
-        elif isinstance(event, Rejected):
-            run.rejected.append(event)
-        elif isinstance(event, Recap):
-            run.recap = event.stats
-        elif isinstance(event, RunEnd):
-            run.started_at = event.started_at or run.started_at
-            run.ended_at, run.duration_s, run.status = (
-                event.ended_at,
-                event.duration_s,
-                event.status,
+        else:
+            _apply_run_level(run, event)
+
+    def _apply_task_start(self, run: RunTree, event: TaskStart) -> None:
+        play = run.plays.setdefault(event.play_id, PlayNode(event.play_id, "", None))
+        task = play.tasks.get(event.task_id)
+        if task is None:
+            task = TaskNode(
+                event.task_id,
+                event.name,
+                event.role,
+                event.path,
+                event.handler,
+                event.action,
+                event.started_at,
             )
+            play.tasks[event.task_id] = task
+        self._task[event.task_id] = task
 
     def _apply_result(self, run: RunTree, event: HostResult) -> None:
         task = self._task.get(event.task_id)

@@ -49,6 +49,7 @@ class TaskKeys:
     def key(
         self, playbook: str | None, play: str | None, role: str | None, path: str | None, name: str
     ) -> str:
+        """The stable key of one task: by name, else by place (a renamed task), else new."""
         file, place = split_path(path)
         named = (_text(playbook), _text(play), _text(role), clean_name(_text(name)))
         placed = f"{playbook}\x1f{place}" if place else None
@@ -65,6 +66,7 @@ class TaskKeys:
     def keys(
         self, rows: Iterable[tuple[str | None, str | None, str | None, str | None, str]]
     ) -> list[str]:
+        """The keys of ``rows`` of (playbook, play, role, path, name), in order."""
         return [self.key(*row) for row in rows]
 
 

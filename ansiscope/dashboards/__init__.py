@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: pages over cached store reads and analytics."""

@@ -1,0 +1,1 @@
+"""Outputs: terminal, reports, the gate's report, charts, ``/metrics``, notifications."""

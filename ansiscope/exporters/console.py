@@ -32,7 +32,7 @@ def styled(status: str) -> str:
 
 
 def render_tree(console: Console, run: RunTree) -> None:
-    """play → task → include → host result, handlers marked, then the recap."""
+    """The run as a tree: play → task → include → host result, handlers marked, then the recap."""
     root = Tree(f"[bold]{run.name}[/] ({run.format.value}, run {run.run_id})")
     for play in run.plays.values():
         batches = f" [dim]({play.batches} serial batches)[/]" if play.batches > 1 else ""

@@ -135,6 +135,7 @@ def markdown(result: GateResult, fail_on: str = "regression") -> str:
 
 
 def json_bytes(result: GateResult, fail_on: str = "regression") -> bytes:
+    """The gate's JSON report, indented, with a trailing newline."""
     return (
         orjson.dumps(
             result.document(fail_on), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY

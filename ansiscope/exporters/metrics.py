@@ -65,6 +65,7 @@ class Findings:
         self.updated: float | None = None
 
     def refresh(self, store: Reader) -> None:
+        """Gate the latest run of every playbook and count its regressions and flaky tasks."""
         from ansiscope.analytics.detector import Verdict
         from ansiscope.analytics.gate import gate
         from ansiscope.analytics.health import flaky_tasks
@@ -79,6 +80,34 @@ class Findings:
             )
             flaky[playbook_label(playbook)] += len(flaky_tasks(store, playbook))
         self.regressions, self.flaky, self.updated = dict(regressions), dict(flaky), time.time()
+
+
+def _duration_family(
+    buckets: dict[str, dict[str, float]],
+    dsum: dict[str, float],
+    latest: dict[str, tuple[str, float]],
+) -> HistogramMetricFamily:
+    """The run duration histogram per playbook, the latest run as its bucket's exemplar."""
+    duration = HistogramMetricFamily(
+        "ansible_playbook_run_duration_seconds",
+        "Wall time of finished runs.",
+        labels=["playbook"],
+    )
+    for pb in sorted(buckets):
+        bounds = [*(float(le) for le in DURATION_BUCKETS), float("inf")]
+        names = [*(str(float(le)) for le in DURATION_BUCKETS), "+Inf"]
+        keys = [*(str(le) for le in DURATION_BUCKETS), "+Inf"]
+        hit = next((i for i, b in enumerate(bounds) if pb in latest and latest[pb][1] <= b), None)
+        cumulative: list[Any] = []
+        for i, (name, bucket_key) in enumerate(zip(names, keys, strict=True)):
+            value = buckets[pb].get(bucket_key, 0.0)
+            if i == hit:  # the latest run, as an exemplar (shown with OpenMetrics only)
+                run_id, seconds = latest[pb]
+                cumulative.append((name, value, Exemplar({"run_id": run_id}, seconds)))
+            else:
+                cumulative.append((name, value))
+        duration.add_metric([pb], cumulative, dsum[pb])
+    return duration
 
 
 class StoreCollector(Collector):
@@ -105,6 +134,7 @@ class StoreCollector(Collector):
         self._lock = threading.Lock()
 
     def collect(self) -> Iterable[Metric]:
+        """The metric families, from the cache when it is fresh enough."""
         with self._lock:
             if self._cache is None or time.monotonic() - self._cache[0] > self.cache_s:
                 started = time.perf_counter()
@@ -210,28 +240,8 @@ class StoreCollector(Collector):
                 errors.add_metric([key[1], key[2]], value)
             elif metric == "truncations":
                 truncations.add_metric([key[2]], value)
-        duration = HistogramMetricFamily(
-            "ansible_playbook_run_duration_seconds",
-            "Wall time of finished runs.",
-            labels=["playbook"],
-        )
         latest = {label(playbook): (run_id, value) for playbook, run_id, value in exemplars or []}
-        for pb in sorted(buckets):
-            bounds = [*(float(le) for le in DURATION_BUCKETS), float("inf")]
-            names = [*(str(float(le)) for le in DURATION_BUCKETS), "+Inf"]
-            keys = [*(str(le) for le in DURATION_BUCKETS), "+Inf"]
-            hit = next(
-                (i for i, b in enumerate(bounds) if pb in latest and latest[pb][1] <= b), None
-            )
-            cumulative: list[Any] = []
-            for i, (name, bucket_key) in enumerate(zip(names, keys, strict=True)):
-                value = buckets[pb].get(bucket_key, 0.0)
-                if i == hit:  # the latest run, as an exemplar (shown with OpenMetrics only)
-                    run_id, seconds = latest[pb]
-                    cumulative.append((name, value, Exemplar({"run_id": run_id}, seconds)))
-                else:
-                    cumulative.append((name, value))
-            duration.add_metric([pb], cumulative, dsum[pb])
+        duration = _duration_family(buckets, dsum, latest)
         return [runs, failed, results, duration, events, errors, truncations]
 
     def _running(

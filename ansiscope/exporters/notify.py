@@ -65,6 +65,7 @@ def slack_payload(
     dashboard_url: str | None = None,
     channel: str | None = None,
 ) -> dict[str, Any]:
+    """A Slack message (Block Kit) about a run and its gate result."""
     f = _facts(run, gate)
     lines = [
         f"*Duration* {f['duration']} · *Hosts* {f['hosts']} · *Success* {f['success']}",
@@ -117,6 +118,7 @@ def slack_payload(
 def teams_payload(
     run: RunTree, gate: GateResult | None = None, dashboard_url: str | None = None
 ) -> dict[str, Any]:
+    """A Microsoft Teams message (adaptive card) about a run and its gate result."""
     f = _facts(run, gate)
     facts = [
         {"title": "Status", "value": f["status"]},

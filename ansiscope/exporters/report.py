@@ -229,6 +229,7 @@ def load_stored(store: Reader, ref: str) -> tuple[RunTree, GateResult, History]:
 
 
 def render(fmt: str, run: RunTree, result: GateResult | None, history: History) -> bytes:
+    """A run's report in ``fmt`` (html, markdown, ...), as bytes."""
     if fmt == "html":
         return report_html(run, result, history).encode()
     if fmt == "markdown":

@@ -1,0 +1,1 @@
+"""The pipeline into a store: following inputs exactly once, stdin, labels."""

@@ -84,6 +84,7 @@ class LineFeed(Feed):
         self.line_no = 1
 
     def read(self, final: bool = False) -> Generator[list[Event], None, None]:
+        """New lines, parsed a batch at a time; a half-written last line waits."""
         with self.path.open("rb", buffering=0) as f:
             f.seek(self.pos)
             for batch in iter_line_batches(f, FEED_LINES):
@@ -123,9 +124,11 @@ class LineFeed(Feed):
         return events
 
     def finish(self) -> list[Event]:
+        """Close the runs the log leaves open."""
         return self.parser.finish(self.pos)
 
     def ends_when_quiet(self) -> bool:
+        """Whether every run the log started has ended."""
         return self.parser.emit.run is not None  # with every run ended, more may follow
 
 
@@ -144,6 +147,7 @@ class DocumentFeed(Feed):
     so it is read whole, once it parses completely (or when final)."""
 
     def read(self, final: bool = False) -> Generator[list[Event], None, None]:
+        """The whole document once it parses (or when final), if it changed."""
         size = self.size()
         if size <= self.record.offset:
             return
@@ -156,6 +160,7 @@ class DocumentFeed(Feed):
         yield events
 
     def finish(self) -> list[Event]:
+        """Nothing: a document closes its own runs."""
         return []
 
 
@@ -168,13 +173,16 @@ class RunnerDirFeed(Feed):
         self.counter = 0
 
     def probe(self) -> Signal | None:
+        """The folder's signal (its newest event file)."""
         return signal(self.path, folder=True)
 
     def size(self) -> int:
+        """The counter of the last job event file."""
         files = runner.event_files(self.path)
         return files[-1][0]
 
     def read(self, final: bool = False) -> Generator[list[Event], None, None]:
+        """The job event files past the stored counter, in counter order."""
         self.stalled = False
         try:
             files = runner.event_files(self.path)
@@ -203,6 +211,7 @@ class RunnerDirFeed(Feed):
                 yield events
 
     def finish(self) -> list[Event]:
+        """Close the run the event files leave open."""
         return self.parser.finish(-1)
 
 

@@ -44,6 +44,7 @@ def first_line(path: Path, *, final: bool = False) -> bytes | None:
 
 
 def sha1(data: bytes) -> str:
+    """The hex SHA-1 of ``data`` (an identity, not a security check)."""
     return hashlib.sha1(data).hexdigest()
 
 
@@ -75,6 +76,7 @@ def grow_head(path: Path, record: FileRecord) -> None:
 
 
 def inode(path: Path) -> int | None:
+    """The inode of ``path``, or ``None`` when it cannot be read."""
     try:
         return path.stat().st_ino
     except OSError:

@@ -45,6 +45,7 @@ class DictColumn:
         self._last_index: int | None = None
 
     def append(self, value: str | None) -> None:
+        """Add one value, reusing the index of a value seen before."""
         if value is self._last:  # the common case: the same object as the row before
             self.indices.append(self._last_index)
             return

@@ -70,7 +70,8 @@ class JsonDocParser:
             self.emit.reject(reader.consumed, None, f"malformed JSON document: {exc}", b"")
         yield from self.emit.finish(reader.consumed)
 
-    def _walk(self, reader: _CountingReader) -> Iterator[Event]:
+    # one token loop per document, its state in locals: the hot path, kept whole
+    def _walk(self, reader: _CountingReader) -> Iterator[Event]:  # noqa: C901
         """Build the plays, task entries and stats one at a time from the tokens.
 
         The path to the current value is kept here, not by ``ijson.parse``: its prefix

@@ -258,7 +258,7 @@ class JsonlParser(LineParser):
             self._header(doc, offset)
 
     def _header(self, doc: LineDoc, offset: int) -> None:
-        """ansiscope's callback header: a new run, with what the header says about it."""
+        """The header of ansiscope's callback: a new run, with what the header says about it."""
         run = header_run(_dict(doc.ansiscope))
         uuid = run["about"]["run_uuid"] or ""
         compact = uuid.replace("-", "").lower()

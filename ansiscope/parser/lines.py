@@ -1,7 +1,7 @@
-"""Reading a byte stream as lines, a batch at a time.
+r"""Reading a byte stream as lines, a batch at a time.
 
 Blocks of up to ``CHUNK`` bytes are split into lines in C (``BytesIO.readlines``),
-not one ``readline`` call per line. Lines end at ``\\n`` only (a ``\\r`` inside a
+not one ``readline`` call per line. Lines end at ``\n`` only (a ``\r`` inside a
 line stays in it), keep their newline, and come in lists of at most ``size``; a
 list ends where the input read so far ends, so a pipe's lines arrive as soon as
 they are written. A line longer than ``max_line`` is not kept: its place in the
@@ -25,7 +25,8 @@ def _reader(stream: BinaryIO) -> Callable[[int], bytes]:
     return read1 if read1 is not None else stream.read  # type: ignore[no-any-return]
 
 
-def iter_line_batches(
+# the per-chunk state machine of every line read (compiled): kept in one frame
+def iter_line_batches(  # noqa: C901
     stream: BinaryIO, size: int, max_line: int | None = None, chunk: int = CHUNK
 ) -> Iterator[list[bytes] | int]:
     """Lists of consecutive lines; an ``int`` (bytes skipped) for each oversized line.

@@ -47,6 +47,7 @@ def group_library() -> Path | None:
 
 
 def pure_python_requested() -> bool:
+    """Whether ``ANSISCOPE_PURE_PYTHON`` asks to run the source."""
     return os.environ.get("ANSISCOPE_PURE_PYTHON", "") not in ("", "0")
 
 

@@ -40,11 +40,15 @@ class ResultDoc(msgspec.Struct):
 
 
 class DurationDoc(msgspec.Struct):
+    """A task's ``duration``: start and end stamps, as written."""
+
     start: Any = None
     end: Any = None
 
 
 class TaskDoc(msgspec.Struct):
+    """A task as the callback writes it: id, name, path and duration."""
+
     id: Any = None
     name: Any = None
     path: Any = None

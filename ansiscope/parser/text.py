@@ -207,7 +207,7 @@ class TextParser(LineParser):
             return
         self._other(text, offset, now)
 
-    def _other(self, text: str, offset: int, now: datetime | None) -> None:
+    def _other(self, text: str, offset: int, now: datetime | None) -> None:  # noqa: C901 -- ordered
         if match := PROFILE.match(text):
             self._profile(match, text, offset)
         elif match := RETRY.match(text):

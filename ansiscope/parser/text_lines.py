@@ -62,6 +62,7 @@ def occurrence_id(play_id: str, handler: bool, name: str, occurrence: int) -> st
 
 
 def merge_item(current: Status | None, item: Status) -> Status:
+    """The status of a looped result so far, with one more item folded in."""
     order = [Status.SKIPPED, Status.OK, Status.CHANGED, Status.FAILED]
     if current is None:
         return item
@@ -71,15 +72,18 @@ def merge_item(current: Status | None, item: Status) -> Status:
 
 
 def stats_of(text: str) -> HostStats:
+    """A recap line's ``ok=1 changed=0 ...`` as host stats."""
     values = dict(pair.split("=", 1) for pair in text.split())
     return HostStats.from_mapping({k: int(v) for k, v in values.items()})
 
 
 def hms(hours: str, minutes: str, seconds: str) -> float:
+    """Hours, minutes and seconds as seconds."""
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def profile_stamp(text: str) -> datetime | None:
+    """The date of a profile_tasks line, or ``None`` when it has none."""
     match = PROFILE_DATE.match(text)
     if not match:
         return None

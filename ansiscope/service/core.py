@@ -107,6 +107,7 @@ class Service:
         self.http: HttpServer | None = None
 
     def log(self, message: str) -> None:
+        """One line to stdout, flushed."""
         print(message, flush=True)
 
     # -- lifecycle ----------------------------------------------------------------
@@ -349,10 +350,12 @@ class Service:
         }
 
     def run_document(self, ref: str) -> dict[str, Any]:
+        """The summary of a run, as the API's JSON."""
         with self.store.reader() as store:
             return run_summary(run_tree(store, store.resolve_run(ref)))
 
     def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+        """Gate a run: its verdict, the report in ``fmt`` and its content type."""
         with self.store.reader() as store:
             result = gate(store, store.resolve_run(ref))
         verdict = result.verdict(fail_on)
@@ -370,6 +373,7 @@ class Service:
         return render(fmt, run, result, history), types.get(fmt, "application/json")
 
     def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The runs matching an API query (playbook, status, limit, ...)."""
         with self.store.reader() as store:
             return store.list_runs(
                 playbook=one(query, "playbook"),
@@ -379,6 +383,7 @@ class Service:
             )
 
     def health(self) -> tuple[int, dict[str, Any]]:
+        """The HTTP status and body of ``/healthz``."""
         alive = all(t.is_alive() for t in self._threads) and (
             self.http is None or self.http.alive()
         )

@@ -30,14 +30,29 @@ class Api(Protocol):
     auth: Callable[[str, str], bool] | None
     max_upload: int
 
-    def log(self, message: str) -> None: ...
-    def health(self) -> tuple[int, dict[str, Any]]: ...
-    def exposition(self, accept: str) -> tuple[bytes, str]: ...
-    def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]: ...
-    def run_document(self, ref: str) -> dict[str, Any]: ...
-    def report(self, ref: str, fmt: str) -> tuple[bytes, str]: ...
-    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]: ...
-    def upload(self, data: bytes, name: str) -> dict[str, Any]: ...
+    def log(self, message: str) -> None:
+        """Write one line to the service's log."""
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """The status and body of ``/healthz``."""
+
+    def exposition(self, accept: str) -> tuple[bytes, str]:
+        """The ``/metrics`` exposition in the format ``accept`` asks for, and its type."""
+
+    def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """The runs matching a ``/api/runs`` query."""
+
+    def run_document(self, ref: str) -> dict[str, Any]:
+        """One run's summary (``/api/runs/REF``)."""
+
+    def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
+        """One run's report in ``fmt``, and its content type."""
+
+    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+        """Gate one run: the verdict, the report in ``fmt`` and its content type."""
+
+    def upload(self, data: bytes, name: str) -> dict[str, Any]:
+        """Store an uploaded log; what was stored."""
 
 
 class BadRequest(Exception):
@@ -45,6 +60,7 @@ class BadRequest(Exception):
 
 
 def one(query: dict[str, list[str]], key: str) -> str | None:
+    """The first value of ``key`` in a query string, if any."""
     values = query.get(key)
     return values[0] if values else None
 
@@ -92,10 +108,12 @@ class Answer(Exception):
 
 
 def json_body(data: Any) -> bytes:
+    """``data`` as JSON bytes (numpy values included)."""
     return orjson.dumps(data, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
 
 
 def error(status: int, reason: str) -> Answer:
+    """A JSON error answer with ``status``."""
     return Answer(status, json_body({"error": reason}), [(b"Content-Type", b"application/json")])
 
 
@@ -108,6 +126,7 @@ class ApiApp:
         self.pool = ThreadPoolExecutor(workers, thread_name_prefix="ansiscope-http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one HTTP request (other scopes are ignored)."""
         if scope["type"] != "http":
             return  # lifespan is off; websockets are not offered
         method = scope["method"]

@@ -55,6 +55,7 @@ class HttpServer:
         self._thread.start()
 
     def alive(self) -> bool:
+        """Whether the server thread is running."""
         return self._thread is not None and self._thread.is_alive()
 
     def stop(self) -> None:

@@ -1,11 +1,11 @@
-"""The Prometheus exporter-toolkit web config file (``serve --web-config FILE``):
+r"""The Prometheus exporter-toolkit web config file (``serve --web-config FILE``).
 
 ```yaml
 tls_server_config:
   cert_file: server.crt        # relative paths are relative to this file
   key_file: server.key
 basic_auth_users:
-  ops: $2y$10$...              # bcrypt hashes (htpasswd -nBC 10 "" | tr -d ':\\n')
+  ops: $2y$10$...              # bcrypt hashes (htpasswd -nBC 10 "" | tr -d ':\n')
 ```
 
 Simpler setups use ``ANSISCOPE_AUTH_USER`` + ``ANSISCOPE_AUTH_PASSWORD_FILE`` and
@@ -29,6 +29,8 @@ Check = Callable[[str, str], bool]
 
 @dataclasses.dataclass(frozen=True)
 class WebConfig:
+    """What the web config file asks for: TLS (cert, key) and basic-auth users."""
+
     tls: tuple[str, str] | None
     users: dict[str, bytes]
 

@@ -31,6 +31,7 @@ class Tallies:
         self.open: dict[str, Tally] = {}
 
     def start(self, run_ids: Iterable[str]) -> None:
+        """Open a tally for each run not tallied yet."""
         for run_id in run_ids:
             self.open.setdefault(run_id, Tally())
 
@@ -49,6 +50,7 @@ class Tallies:
                 tally.hosts.add(host)
 
     def add_tasks(self, tasks: list[TaskStart]) -> None:
+        """Count the tasks started in tallied runs."""
         for t in tasks:
             tally = self.open.get(t.run_id)
             if tally is not None:
@@ -62,4 +64,5 @@ class Tallies:
             tally.statuses[status] += 1
 
     def pop(self, run_id: str) -> Tally | None:
+        """The tally of a run that ended, no longer kept."""
         return self.open.pop(run_id, None)

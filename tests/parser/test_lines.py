@@ -11,7 +11,7 @@ from ansiscope.parser.lines import iter_line_batches
 
 
 def reference(data: bytes, max_line: int) -> list[bytes | int]:
-    """Lines split at ``\\n`` (kept); an oversized one replaced by its length."""
+    r"""Lines split at ``\n`` (kept); an oversized one replaced by its length."""
     out: list[bytes | int] = []
     for line in io.BytesIO(data).readlines():
         content = len(line) - line.endswith(b"\n")

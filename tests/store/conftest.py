@@ -22,7 +22,7 @@ SERVER_ENV = "ANSISCOPE_TEST_CLICKHOUSE_URL"
 
 @cache
 def _chdb_root() -> str:
-    """chDB allows one data folder per process: every chDB store of this process lives
+    """One data folder per process is all chDB allows: every chDB store of this process lives
     in it, each in a database of its own."""
     return tempfile.mkdtemp(prefix="ansiscope-chdb-")
 

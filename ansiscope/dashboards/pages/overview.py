@@ -73,6 +73,7 @@ mttr_target = float(st.query_params.get("mttr_target", MTTR_TARGET_S))
 
 @st.fragment(run_every=30)
 def overview() -> None:
+    """The overview page: health tiles and tables, refreshed every 30 s."""
     health = cached(playbook_health)(success_target=target, mttr_target_s=mttr_target)
     regressions = cached(current_regressions)()
     hosts = cached(host_health)()

@@ -1,0 +1,1 @@
+"""The embedded DuckDB store, the default backend."""

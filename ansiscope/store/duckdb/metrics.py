@@ -10,6 +10,7 @@ import duckdb
 
 
 def counters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, float]]:
+    """Every counter row: (metric, playbook, label, value)."""
     return [
         tuple(r)
         for r in con.execute(  # type: ignore[misc]
@@ -19,6 +20,7 @@ def counters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, float]
 
 
 def running(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, datetime | None]]:
+    """Running runs per playbook: (playbook, how many, earliest start)."""
     return [
         tuple(r)
         for r in con.execute(  # type: ignore[misc]
