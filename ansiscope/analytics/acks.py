@@ -56,9 +56,9 @@ def load_acks(path: str | Path) -> list[Ack]:
     try:
         data = yaml.safe_load(Path(path).read_text()) or []
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, list):
         raise UsageError(f"{path}: expected a list of acks")
     return [_ack(path, i, entry) for i, entry in enumerate(data, start=1)]
@@ -77,7 +77,7 @@ def _ack(path: str | Path, i: int, entry: Any) -> Ack:
             since=_date(entry["since"]) if entry.get("since") else None,
         )
     except (KeyError, ValueError) as exc:
-        raise UsageError(f"{path}: ack #{i}: bad or missing date ({exc})") from None
+        raise UsageError(f"{path}: ack #{i}: bad or missing date ({exc})") from exc
 
 
 def _date(value: Any) -> date:

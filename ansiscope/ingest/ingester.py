@@ -109,7 +109,7 @@ class Ingester:
         try:
             line = first_line(path, final=final)
         except OSError as exc:
-            raise ParseError(str(path), f"cannot read: {exc.strerror or exc}") from None
+            raise ParseError(str(path), f"cannot read: {exc.strerror or exc}") from exc
         if line is None:
             return None
         fp = sha1(line)
@@ -338,4 +338,4 @@ def detect(path: Path) -> LogFormat:
     try:
         return sniff(head)
     except Unknown as exc:
-        raise ParseError(str(path), str(exc), offset=0) from None
+        raise ParseError(str(path), str(exc), offset=0) from exc

@@ -96,8 +96,8 @@ def open_input(path: str, fmt: LogFormat | None = None, *, live: bool = False) -
         )
     try:
         handle = p.open("rb")
-    except FileNotFoundError:
-        raise ParseError(path, "no such file") from None
+    except FileNotFoundError as exc:
+        raise ParseError(path, "no such file") from exc
     except OSError as exc:
         raise ParseError(path, f"cannot open: {exc.strerror or exc}") from exc
     detected = fmt is None
@@ -108,7 +108,7 @@ def open_input(path: str, fmt: LogFormat | None = None, *, live: bool = False) -
             fmt = sniff(head)
         except Unknown as exc:
             handle.close()
-            raise ParseError(path, str(exc), offset=0) from None
+            raise ParseError(path, str(exc), offset=0) from exc
         except OSError as exc:
             handle.close()
             raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
@@ -130,7 +130,7 @@ def _open_stdin(fmt: LogFormat | None, live: bool) -> Input:
         try:
             fmt = sniff(head)
         except Unknown as exc:
-            raise ParseError("<stdin>", str(exc), offset=0) from None
+            raise ParseError("<stdin>", str(exc), offset=0) from exc
     stream = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
     if fmt is LogFormat.TEXT and live:
         events = text.iter_events(stream, "<stdin>", arrival_clock=lambda: datetime.now(UTC))

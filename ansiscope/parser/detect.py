@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ansiscope.errors import AnsiscopeError
 from ansiscope.parser.events import LogFormat
 
 SNIFF_BYTES = 64 * 1024
@@ -37,7 +38,7 @@ ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 CONTROL = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")  # not in text (ESC is: colours)
 
 
-class Unknown(Exception):
+class Unknown(AnsiscopeError):
     """The bytes are not a format ansiscope reads; ``str()`` says why."""
 
 

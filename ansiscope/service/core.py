@@ -334,7 +334,7 @@ class Service:
                 runs, _ = assemble(inp.events)
         except AnsiscopeError as exc:
             path.unlink(missing_ok=True)
-            raise BadRequest(str(exc).replace(str(path), name)) from None
+            raise BadRequest(str(exc).replace(str(path), name)) from exc
         if not runs:
             path.unlink(missing_ok=True)
             raise BadRequest(f"{name}: no Ansible run found")

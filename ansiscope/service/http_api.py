@@ -55,7 +55,7 @@ class Api(Protocol):
         """Store an uploaded log; what was stored."""
 
 
-class BadRequest(Exception):
+class BadRequest(AnsiscopeError):
     """A 400 with a reason."""
 
 
@@ -100,7 +100,8 @@ WORKERS = 8  # concurrent service calls; DuckDB and bcrypt release the GIL while
 
 
 class Answer(Exception):
-    """An answer decided early (401, 404, 411, 413): raised, then sent."""
+    """An answer decided early (401, 404, 411, 413): raised, then sent (control flow
+    inside the handler, never shown to a user, so not an ``AnsiscopeError``)."""
 
     def __init__(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
         super().__init__(status)
@@ -162,9 +163,9 @@ class ApiApp:
         try:
             return await self._get(path, query, headers)
         except RunNotFound as exc:
-            raise error(404, str(exc)) from None
-        except (AnsiscopeError, BadRequest) as exc:
-            raise error(400, str(exc)) from None
+            raise error(404, str(exc)) from exc
+        except AnsiscopeError as exc:
+            raise error(400, str(exc)) from exc
 
     async def _get(
         self, path: str, query: dict[str, list[str]], headers: dict[str, str]
@@ -235,7 +236,7 @@ class ApiApp:
         try:
             doc = await self.call(self.service.upload, b"".join(chunks), name)
         except BadRequest as exc:
-            raise error(400, str(exc)) from None
+            raise error(400, str(exc)) from exc
         return 201, json_body(doc), [(b"Content-Type", b"application/json")]
 
     def _internal_error(

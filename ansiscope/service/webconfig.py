@@ -56,9 +56,9 @@ def load_web_config(path: str | Path) -> WebConfig:
     try:
         data = yaml.safe_load(path.read_text()) or {}
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a mapping (tls_server_config, basic_auth_users)")
     unknown = set(data) - {"tls_server_config", "basic_auth_users", "http_server_config"}
@@ -69,8 +69,8 @@ def load_web_config(path: str | Path) -> WebConfig:
         section = data["tls_server_config"]
         try:
             cert, key = (str(path.parent / section[k]) for k in ("cert_file", "key_file"))
-        except (KeyError, TypeError):
-            raise UsageError(f"{path}: tls_server_config needs cert_file and key_file") from None
+        except (KeyError, TypeError) as exc:
+            raise UsageError(f"{path}: tls_server_config needs cert_file and key_file") from exc
         tls = (cert, key)
     users: dict[str, bytes] = {}
     for user, hashed in (data.get("basic_auth_users") or {}).items():

@@ -32,8 +32,8 @@ def parse_since(text: str | None) -> datetime | None:
         return datetime.now(UTC) - parse_age(text)
     try:
         when = datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{text!r}: expected an age (7d, 12h) or a date (2026-11-01)") from None
+    except ValueError as exc:
+        raise UsageError(f"{text!r}: expected an age (7d, 12h) or a date (2026-11-01)") from exc
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 

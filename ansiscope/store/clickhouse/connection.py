@@ -76,8 +76,8 @@ def parse_url(url: str) -> Target:
     secure = parts.scheme == "clickhouses"
     try:
         port = parts.port or (8443 if secure else 8123)
-    except ValueError:
-        raise StoreError(f"{url}: the port is not a number") from None
+    except ValueError as exc:
+        raise StoreError(f"{url}: the port is not a number") from exc
     return Target(
         url,
         database or parts.path.strip("/") or DEFAULT_DATABASE,
@@ -98,7 +98,7 @@ def password(environ: dict[str, str] | os._Environ[str] = os.environ) -> str:
     try:
         return Path(name).read_text().strip()
     except OSError as exc:
-        raise StoreError(f"{name}: cannot read the password file: {exc.strerror}") from None
+        raise StoreError(f"{name}: cannot read the password file: {exc.strerror}") from exc
 
 
 def client(target: Target, database: str | None = None) -> Any:
@@ -107,11 +107,11 @@ def client(target: Target, database: str | None = None) -> Any:
     try:
         import clickhouse_connect
         from clickhouse_connect.driver.exceptions import ClickHouseError
-    except ImportError:
+    except ImportError as exc:
         raise StoreError(
             f"{target.label()}: ClickHouse support is not installed: "
             "pip install 'ansiscope[clickhouse]'"
-        ) from None
+        ) from exc
     db = database or target.database
     try:
         if target.chdb_path is not None:

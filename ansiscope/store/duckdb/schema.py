@@ -131,9 +131,9 @@ def connect(
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=dict(_SETTINGS))
     except duckdb.IOException as exc:
-        raise _open_error(path, exc) from None
+        raise _open_error(path, exc) from exc
     except duckdb.Error as exc:
-        raise StoreError(f"{path}: cannot open the store: {_first_line(exc)}") from None
+        raise StoreError(f"{path}: cannot open the store: {_first_line(exc)}") from exc
     try:
         con.execute("SET TimeZone = 'UTC'")  # timestamps come back in UTC, wherever we run
         _migrate(con, path, read_only)
