@@ -33,11 +33,14 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
+# The hygiene no linter checks (one exception base, chained causes, no shadowed
+# builtins) are read from the source by tests/test_hygiene.py: a second, so lint runs it.
 lint: $(STAMP)
 	$(BIN)/ruff check ansiscope tests bench
 	$(BIN)/ruff format --check ansiscope tests bench
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/pytest -q -p no:cacheprovider tests/test_hygiene.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/parse.py 200000

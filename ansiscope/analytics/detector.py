@@ -110,7 +110,8 @@ class Baseline:
 
 
 def _log(values: np.ndarray | float) -> np.ndarray:
-    return np.log(np.maximum(np.asarray(values, dtype=float), 1e-3))
+    logs: np.ndarray = np.log(np.maximum(np.asarray(values, dtype=float), 1e-3))
+    return logs
 
 
 @dataclasses.dataclass(frozen=True)

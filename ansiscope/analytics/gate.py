@@ -214,7 +214,7 @@ def _task_findings(
     keyed = keyed.assign(series=keyed["changed"].map({True: "changed", False: "ok"}))
     sums = keyed.groupby(["key", "series", "run_id"], sort=False)["wall_s"].sum(min_count=1)
     walls: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for (key, series, rid), wall in sums.items():  # type: ignore[misc]
+    for (key, series, rid), wall in sums.items():
         if pd.notna(wall):
             walls[(key, series)][rid] = float(wall)
     labels = keyed.groupby("key")["label"].last()
@@ -299,7 +299,7 @@ def _failure_findings(keyed: pd.DataFrame, order: list[str], run_id: str) -> lis
     if keyed.empty:
         return []
     failed: dict[str, dict[str, bool]] = defaultdict(dict)
-    for (key, rid), value in keyed.groupby(["key", "run_id"], sort=False)["failed"].any().items():  # type: ignore[misc]
+    for (key, rid), value in keyed.groupby(["key", "run_id"], sort=False)["failed"].any().items():
         failed[key][rid] = bool(value)
     labels = keyed.groupby("key")["label"].last()
     out = []

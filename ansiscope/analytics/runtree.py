@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ansiscope.parser.events import (
     RECAP_KEYS,
+    AnsibleWarning,
     Clock,
     Event,
     HostResult,
@@ -26,7 +27,6 @@ from ansiscope.parser.events import (
     StatusAmended,
     TaskStart,
     TaskTiming,
-    Warning,
 )
 
 FAILED = (Status.FAILED, Status.UNREACHABLE)
@@ -246,7 +246,7 @@ class RunTree:
 
 def _apply_run_level(run: RunTree, event: Event) -> None:
     """An event about the run as a whole: a warning, a rejected line, the recap, its end."""
-    if isinstance(event, Warning):
+    if isinstance(event, AnsibleWarning):
         run.warnings.append(event.message)
     elif isinstance(event, Rejected):
         run.rejected.append(event)

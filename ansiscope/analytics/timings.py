@@ -122,7 +122,10 @@ def critical_path(run: RunTree) -> pd.DataFrame:
 def straggler_savings(run: RunTree) -> dict[str, float]:
     """Per host: how much sooner the run would end had it never been the last one to finish."""
     frame = critical_path(run)
-    return frame.groupby("straggler")["waited_s"].sum().sort_values(ascending=False).to_dict()
+    savings: dict[str, float] = (
+        frame.groupby("straggler")["waited_s"].sum().sort_values(ascending=False).to_dict()
+    )
+    return savings
 
 
 def task_series(store: Reader, playbook: str, key: str, limit: int = 200) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from ansiscope.exporters.style import STATUS_COLORS  # noqa: F401 (one palette)
+from ansiscope.exporters.style import STATUS_COLORS as STATUS_COLORS  # one palette
 
 EMOJI = {"successful": "●", "failed": "✖", "unreachable": "◆", "running": "▶", "interrupted": "■"}
 NONE = "–"
@@ -60,7 +60,8 @@ def as_utc(value: Any) -> datetime | None:
     if stamp is pd.NaT:
         return None
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return stamp.to_pydatetime()
+    utc: datetime = stamp.to_pydatetime()
+    return utc
 
 
 def fmt_when(value: Any, now: datetime | None = None) -> str:

@@ -180,7 +180,8 @@ def junit(result: GateResult, fail_on: str = "regression") -> bytes:
             )
     suites = ET.Element("testsuites")
     suites.append(suite)
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"
 
 
 def text_rows(result: GateResult) -> list[list[str]]:

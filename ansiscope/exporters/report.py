@@ -83,7 +83,8 @@ def report_junit(run: RunTree) -> bytes:
                 ET.SubElement(case, "skipped", message=message[:500])
             elif r.status.value in ("ignored", "rescued"):
                 ET.SubElement(case, "system-out").text = f"{r.status.value}: {message}"
-    return ET.tostring(suites, encoding="utf-8", xml_declaration=True) + b"\n"
+    xml: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
+    return xml + b"\n"
 
 
 def report_html(

@@ -112,7 +112,7 @@ def open_input(path: str, fmt: LogFormat | None = None, *, live: bool = False) -
         except OSError as exc:
             handle.close()
             raise ParseError(path, f"cannot read: {exc.strerror or exc}") from exc
-    stream: BinaryIO = io.BufferedReader(handle, buffer_size=1 << 20)  # type: ignore[arg-type]
+    stream: BinaryIO = io.BufferedReader(handle, buffer_size=1 << 20)
     return Input(path, fmt, PARSERS[fmt](stream, path), detected, [handle.close])
 
 
@@ -131,7 +131,7 @@ def _open_stdin(fmt: LogFormat | None, live: bool) -> Input:
             fmt = sniff(head)
         except Unknown as exc:
             raise ParseError("<stdin>", str(exc), offset=0) from exc
-    stream = io.BufferedReader(_Prefixed(head, raw))  # type: ignore[arg-type]
+    stream = io.BufferedReader(_Prefixed(head, raw))
     if fmt is LogFormat.TEXT and live:
         events = text.iter_events(stream, "<stdin>", arrival_clock=lambda: datetime.now(UTC))
     else:

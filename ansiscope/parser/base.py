@@ -1,4 +1,4 @@
-"""What every format parser shares: the parser interface, line reading, and the
+"""What every format parser shares: the line parser, line reading, and the
 ``Emitter`` that turns format-specific facts into canonical events.
 
 A line format (jsonl, text, runner event stream) is a ``LineParser``: ``feed()``
@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, BinaryIO, ClassVar, Final, Protocol
+from typing import Any, BinaryIO, ClassVar, Final
 
 from mypy_extensions import mypyc_attr
 
@@ -46,16 +46,6 @@ UNREACHABLE: Final = Status.UNREACHABLE
 
 BATCH = 256  # lines per parser call when reading a file
 SNIPPET = 120  # bytes of a rejected line kept for the quarantine
-
-
-class Parser(Protocol):
-    """The interface every format module offers."""
-
-    format: LogFormat
-
-    def iter_events(self, stream: BinaryIO, source: str = "-") -> Iterator[Event]:
-        """Yield canonical events from a binary stream, streaming."""
-        ...
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # text and runner parsers are not compiled

@@ -1,7 +1,7 @@
 """The canonical event model every parser emits (ARA's vocabulary).
 
 A run is a sequence of events: ``RunStart``, then ``PlayStart`` / ``TaskStart`` /
-``HostResult`` (and ``Include``, ``Warning``, ``TaskTiming``), then ``Recap`` and
+``HostResult`` (and ``Include``, ``AnsibleWarning``, ``TaskTiming``), then ``Recap`` and
 ``RunEnd``. Every event carries the run it belongs to, its position in that run
 (``seq``) and where it came from in the source (``offset``: a byte offset for line
 formats, the event counter for ansible-runner, ``-1`` where nothing finer exists).
@@ -373,7 +373,7 @@ class Include(Event):
 
 
 @dataclasses.dataclass(slots=True)
-class Warning(Event):
+class AnsibleWarning(Event):
     """A ``[WARNING]`` (or ``[DEPRECATION WARNING]``) printed by Ansible."""
 
     @property
@@ -430,6 +430,11 @@ class Rejected(Event):
         """The one-line, user-facing description, naming file and position."""
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         return f"{where} (byte {self.offset}): {self.reason}"
+
+
+# The event's old name, still imported by the CLI modules (not ours to edit now) until
+# the ansiscope/cli/ package lands: remove it then. Nothing in this module reads it.
+Warning = AnsibleWarning  # noqa: A001
 
 
 def run_status_from_stats(stats: dict[str, HostStats]) -> RunStatus:

@@ -9,7 +9,7 @@ playbook and invocation (``identity.header_run``), which the run then keeps.
 
 Lines that are not JSON (``-v``..``-vvvv`` output, warnings, deprecations, stderr
 merged with ``2>&1``) are expected in a jsonl stream: they are counted and reported
-as one ``Warning`` per run (``[WARNING]`` lines each become their own), not
+as one ``AnsibleWarning`` per run (``[WARNING]`` lines each become their own), not
 rejected. A line that starts as JSON but does not decode is rejected.
 """
 
@@ -21,15 +21,15 @@ from typing import Any, BinaryIO, ClassVar
 import msgspec
 
 from ansiscope.parser.base import (
-    MAX_LINE,
     LineParser,
     as_stream,
     iter_line_events,
     playbook_from_path,
     stable_id,
 )
-from ansiscope.parser.events import Event, HostStats, LogFormat, Status, Warning
+from ansiscope.parser.events import AnsibleWarning, Event, HostStats, LogFormat, Status
 from ansiscope.parser.identity import HEADER_EVENT, header_run, playbook_name
+from ansiscope.parser.lines import MAX_LINE
 from ansiscope.parser.results import (
     fields_of,
     host_result,
@@ -194,7 +194,7 @@ class JsonlParser(LineParser):
         text = raw[:40]
         if text.startswith((b"[WARNING]", b"[DEPRECATION WARNING]")) and self.emit.run:
             msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
-            self.emit.add(Warning, offset, message=msg)
+            self.emit.add(AnsibleWarning, offset, message=msg)
         elif text.startswith(b"{"):
             self.reject(offset, line_no, f"malformed JSON: {exc}", raw)
         else:  # verbose output, stderr: expected around the events
@@ -207,7 +207,7 @@ class JsonlParser(LineParser):
         if self._noise and self.emit.run is not None:
             lines = "line" if self._noise == 1 else "lines"
             self.emit.add(
-                Warning,
+                AnsibleWarning,
                 offset,
                 message=f"{self._noise} {lines} of other output than jsonl events "
                 f"(verbose output, warnings or stderr) skipped, the first at line "

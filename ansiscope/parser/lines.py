@@ -22,7 +22,7 @@ CHUNK = 1 << 20
 
 def _reader(stream: BinaryIO) -> Callable[[int], bytes]:
     read1 = getattr(stream, "read1", None)  # at most one system call: no waiting on pipes
-    return read1 if read1 is not None else stream.read  # type: ignore[no-any-return]
+    return read1 if read1 is not None else stream.read
 
 
 # the per-chunk state machine of every line read (compiled): kept in one frame

@@ -63,7 +63,7 @@ def stale(directory: Path = HERE) -> bool:
         built = json.loads((directory / MANIFEST).read_text())
     except (OSError, ValueError):
         return True
-    return built != source_hashes(directory)
+    return bool(built != source_hashes(directory))
 
 
 class _SourceFirst(MetaPathFinder):

@@ -18,7 +18,7 @@ import orjson
 
 from ansiscope.errors import ParseError
 from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
-from ansiscope.parser.events import Event, HostStats, Include, LogFormat, Status, Warning
+from ansiscope.parser.events import AnsibleWarning, Event, HostStats, Include, LogFormat, Status
 from ansiscope.parser.identity import playbook_name
 from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
@@ -109,7 +109,7 @@ class RunnerParser(LineParser):
             )
         elif event in ("warning", "deprecated"):
             text = str(data.get("stdout") or "").replace("\r\n", "\n").strip()
-            self.emit.add(Warning, offset, message=text.removeprefix("[WARNING]:").strip())
+            self.emit.add(AnsibleWarning, offset, message=text.removeprefix("[WARNING]:").strip())
         elif event == "playbook_on_stats":
             self._stats(ed, offset, at)
 

@@ -33,6 +33,7 @@ from ansiscope.parser.base import (
     stable_id,
 )
 from ansiscope.parser.events import (
+    AnsibleWarning,
     Clock,
     Event,
     HostStats,
@@ -41,7 +42,6 @@ from ansiscope.parser.events import (
     RunStatus,
     Status,
     TaskTiming,
-    Warning,
     run_status_from_stats,
 )
 from ansiscope.parser.identity import command_line, playbook_name
@@ -217,7 +217,7 @@ class TextParser(LineParser):
             self._included(match.group(1), match.group(2), match.group(3), offset, now)
         elif match := WARNING.match(text):
             if self.emit.run is not None:
-                self.emit.add(Warning, offset, message=match.group(2))
+                self.emit.add(AnsibleWarning, offset, message=match.group(2))
         elif match := TIMER.match(text):
             self._timer(match)
         elif match := VERSION.match(text):

@@ -10,6 +10,7 @@ from typing import Any
 
 from ansiscope.parser.events import (
     RECAP_KEYS,
+    AnsibleWarning,
     Clock,
     Event,
     HostResult,
@@ -21,7 +22,6 @@ from ansiscope.parser.events import (
     RunStart,
     RunStatus,
     Status,
-    Warning,
 )
 from ansiscope.store.invocation import invocation_of, start_fields
 from ansiscope.store.rows import RESULT_COLUMNS
@@ -126,7 +126,7 @@ def notes_of(run_id: str, rows: Iterable[Sequence[Any]]) -> list[Event]:
                 Include(**common, play_id=play_id, task_id=task_id, path=text, hosts=tuple(hosts))
             )
         else:
-            body.append(Warning(**common, message=text))
+            body.append(AnsibleWarning(**common, message=text))
     return body
 
 

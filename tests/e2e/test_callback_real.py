@@ -134,7 +134,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b'{"run_ids": []}')
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 -- http.server's
         pass
 
 

@@ -171,7 +171,7 @@ def _increments(
         ):
             statuses.setdefault(run_id, Counter())[status] += n
     keyed = [(r["run_id"], r["playbook"] or "", r["status"], r["duration_s"]) for r in rows]
-    return [inc for run in keyed for inc in _tagged(run[0], run_increments([run], statuses))]  # type: ignore[misc]
+    return [inc for run in keyed for inc in _tagged(run[0], run_increments([run], statuses))]
 
 
 def _tagged(run_id: str, increments: list[tuple[str, str, str, float]]) -> list[Any]:

@@ -24,6 +24,7 @@ from typing import Any
 import pyarrow as pa
 
 from ansiscope.parser.events import (
+    AnsibleWarning,
     Event,
     Include,
     PlayStart,
@@ -34,7 +35,6 @@ from ansiscope.parser.events import (
     StatusAmended,
     TaskStart,
     TaskTiming,
-    Warning,
 )
 from ansiscope.store.batch import Batch, batch_of
 from ansiscope.store.clickhouse import runstate
@@ -233,7 +233,9 @@ class Writer:
         notes: list[tuple[Any, ...]] = [
             (e.run_id, e.seq, "include", e.play_id, e.task_id, e.path, list(e.hosts))
             for e in by_type[Include]
-        ] + [(e.run_id, e.seq, "warning", None, None, e.message, []) for e in by_type[Warning]]
+        ] + [
+            (e.run_id, e.seq, "warning", None, None, e.message, []) for e in by_type[AnsibleWarning]
+        ]
         if notes:
             names = ["run_id", "seq", "kind", "play_id", "task_id", "text", "hosts"]
             types = [STR, INT, STR, STR, STR, STR, pa.list_(STR)]

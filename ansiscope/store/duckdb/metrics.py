@@ -13,9 +13,7 @@ def counters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, float]
     """Every counter row: (metric, playbook, label, value)."""
     return [
         tuple(r)
-        for r in con.execute(  # type: ignore[misc]
-            "SELECT metric, playbook, label, value FROM counters"
-        ).fetchall()
+        for r in con.execute("SELECT metric, playbook, label, value FROM counters").fetchall()
     ]
 
 
@@ -23,7 +21,7 @@ def running(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, datetime | N
     """Running runs per playbook: (playbook, how many, earliest start)."""
     return [
         tuple(r)
-        for r in con.execute(  # type: ignore[misc]
+        for r in con.execute(
             "SELECT coalesce(playbook, ''), count(*), min(started_at) "
             "FROM runs WHERE status = 'running' GROUP BY 1"
         ).fetchall()
@@ -37,7 +35,7 @@ def last_runs(
     of the last finished run (runs with a clock: the rest have no time to report)."""
     return [
         tuple(r)
-        for r in con.execute(  # type: ignore[misc]
+        for r in con.execute(
             """WITH f AS (SELECT *, started_at AS run_at FROM runs
                       WHERE status <> 'running' AND started_at IS NOT NULL),
         last AS (SELECT coalesce(playbook, '') AS playbook, arg_max(run_id, run_at) AS run_id,

@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from ansiscope.parser.events import (
+    AnsibleWarning,
     Event,
     Include,
     PlayStart,
@@ -27,7 +28,6 @@ from ansiscope.parser.events import (
     StatusAmended,
     TaskStart,
     TaskTiming,
-    Warning,
 )
 from ansiscope.store.batch import Batch, batch_of
 from ansiscope.store.counters import error_reason
@@ -149,7 +149,10 @@ class Writer:
         notes: list[tuple[Any, ...]] = [
             (e.run_id, e.seq, "include", e.play_id, e.task_id, e.path, list(e.hosts))
             for e in by_type[Include]
-        ] + [(e.run_id, e.seq, "warning", None, None, e.message, None) for e in by_type[Warning]]
+        ] + [
+            (e.run_id, e.seq, "warning", None, None, e.message, None)
+            for e in by_type[AnsibleWarning]
+        ]
         if starts:
             run_updates.start_runs(self.con, record, starts, self.labels)
             self.tallies.start(e.run_id for e in starts)
