@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,22 +10,21 @@ import pytest
 
 from ansiscope.analytics.health import flaky_tasks, host_health, playbook_health, recovery_times
 from ansiscope.analytics.timings import critical_path, straggler_savings, task_stats
-from ansiscope.store import open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.analytics.history import write_run
 from tests.conftest import SAMPLES, runs_of
-from tests.ingest.helpers import ingest
+from tests.ingest.helpers import ingest, open_duckdb
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DuckDBStore:
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
     logs = tmp_path / "logs"
     logs.mkdir()
     for i in range(30):
         slower = {"Build the release": 2.0} if i >= 20 else None
         fail = {"Check the banner"} if i in (5, 12, 13) else None
         write_run(logs, i, slower=slower, fail=fail)
-    store = open_store(tmp_path / "h.duckdb")
+    store = open_duckdb(tmp_path / "h.duckdb")
     ingest(store, *sorted(logs.iterdir()))
     yield store
     store.close()

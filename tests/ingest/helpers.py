@@ -8,10 +8,18 @@ from pathlib import Path
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.parser import open_input
 from ansiscope.parser.events import HostResult, StatusAmended
+from ansiscope.store import Store, open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 
 
-def ingest(store: DuckDBStore, *paths: Path) -> Ingester:
+def open_duckdb(path: Path) -> DuckDBStore:
+    """``open_store(path)`` as the DuckDB store it is, for tests that read its tables."""
+    store = open_store(path)
+    assert isinstance(store, DuckDBStore)
+    return store
+
+
+def ingest(store: Store, *paths: Path) -> Ingester:
     """Backfill ``paths`` the way ``ansiscope ingest`` does."""
     ingester = Ingester(store)
     for path in paths:

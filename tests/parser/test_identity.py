@@ -10,7 +10,7 @@ import pytest
 
 from ansiscope.ingest.labels import CI_VARIABLES
 from ansiscope.parser import jsonl, open_input, text
-from ansiscope.parser.events import RunStart
+from ansiscope.parser.events import AnsibleWarning, RunStart
 from ansiscope.parser.identity import command_line, playbook_name
 from tests.conftest import CANARY, ROOT, SAMPLES
 
@@ -149,7 +149,7 @@ def test_mixed_stream_is_jsonl_with_one_warning() -> None:
         assert source.format.value == "jsonl"
         events = list(source.events)
     assert not [e for e in events if e.kind == "rejected"]
-    warnings = [e.message for e in events if e.kind == "warning"]
+    warnings = [e.message for e in events if isinstance(e, AnsibleWarning)]
     assert warnings == [
         f"{len(other)} lines of other output than jsonl events (verbose output, warnings "
         f"or stderr) skipped, the first at line {other[0]}"

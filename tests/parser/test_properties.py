@@ -127,7 +127,8 @@ def test_jsonl_lines_with_fields_of_any_type(lines: list[dict]) -> None:
     data = b"".join(orjson.dumps(line) + b"\n" for line in lines)
     events = jsonl.parse_string(data)
     assert all(isinstance(e, Event) for e in events)
-    assert all(getattr(e, "duration_s", None) is None or e.duration_s >= 0 for e in events)
+    durations = [getattr(e, "duration_s", None) for e in events]
+    assert all(d is None or d >= 0 for d in durations)
 
 
 RUNNER_EVENT = st.fixed_dictionaries(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ansiscope.parser.detect import sniff
-from ansiscope.parser.events import Clock, LogFormat, RunStatus
+from ansiscope.parser.events import Clock, HostResult, LogFormat, RunStatus, TaskStart
 from tests.conftest import SAMPLES, runs_of
 from tests.parser.test_samples import final_statuses
 
@@ -63,7 +63,7 @@ def test_a_line_that_only_looks_like_a_prefix_stays_as_it_is() -> None:
         "2026-13-45 10:00:00,000 p=1 u=x n=ansible | TASK [not a time] ***\n"
         "[2026-11-29T12:00:00Z] TASK [u] ***\nok: [h1]\n"
     )
-    names = [e.name for e in events if e.kind == "task_start"]
+    names = [e.name for e in events if isinstance(e, TaskStart)]
     assert names == ["t", "u"]
 
 
@@ -89,5 +89,5 @@ def test_a_result_dump_cut_off_does_not_swallow_the_banners_after_it() -> None:
         "TASK [u] ***\nok: [h1]\n\nPLAY RECAP ***\nh1 : ok=2 changed=0 unreachable=0 "
         "failed=0 skipped=0 rescued=0 ignored=0\n"
     )
-    assert [e.name for e in events if e.kind == "task_start"] == ["t", "u"]
-    assert [e.task_name for e in events if e.kind == "host_result"] == ["t", "u"]
+    assert [e.name for e in events if isinstance(e, TaskStart)] == ["t", "u"]
+    assert [e.task_name for e in events if isinstance(e, HostResult)] == ["t", "u"]

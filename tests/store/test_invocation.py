@@ -14,6 +14,7 @@ from ansiscope.store import open_store
 from ansiscope.store.duckdb.schema import MIGRATIONS, SCHEMA_VERSION
 from ansiscope.store.invocation import shape
 from tests.analytics.history import write_run
+from tests.ingest.helpers import open_duckdb
 
 
 def start(**fields: object) -> RunStart:
@@ -74,7 +75,7 @@ def test_version_2_names_playbooks_once_and_merges_their_counters(tmp_path: Path
         "('runs', '/home/ci/site.yml', '', 3), ('ingested_events', '', 'jsonl', 9)"
     )
     raw.close()
-    store = open_store(db)
+    store = open_duckdb(db)
     rows = store.con.execute(
         "SELECT run_id, playbook, playbook_path FROM runs ORDER BY run_id"
     ).fetchall()
