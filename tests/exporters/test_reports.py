@@ -121,9 +121,9 @@ def test_the_canary_appears_in_no_report(
     assert CANARY in (SAMPLES / "playbooks/site.yml").read_text()
     db = str(tmp_path / "r.duckdb")
     con_paths = [p for p in sample_paths() if "site" in p.name]
-    from ansiscope.store import open_store
+    from tests.ingest.helpers import open_duckdb
 
-    store = open_store(db)
+    store = open_duckdb(db)
     ingest(store, *con_paths)
     ids = [r[0] for r in store.con.execute("SELECT run_id FROM runs").fetchall()]
     store.close()

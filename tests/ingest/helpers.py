@@ -12,7 +12,7 @@ from ansiscope.store import Store, open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 
 
-def open_duckdb(path: Path) -> DuckDBStore:
+def open_duckdb(path: str | Path) -> DuckDBStore:
     """``open_store(path)`` as the DuckDB store it is, for tests that read its tables."""
     store = open_store(path)
     assert isinstance(store, DuckDBStore)

@@ -100,11 +100,10 @@ def test_a_stop_ends_the_batch_being_read_and_the_rest_follows_later(
     on to the batch's end; the next start goes on from there, nothing lost or doubled."""
     import threading
 
-    from ansiscope.store import open_store
-    from tests.ingest.helpers import expected_results, stored_results
+    from tests.ingest.helpers import expected_results, open_duckdb, stored_results
 
     monkeypatch.setattr(feeds, "FEED_LINES", 10)
-    store = open_store(tmp_path / "s.duckdb")
+    store = open_duckdb(tmp_path / "s.duckdb")
     ingest = ingester.Ingester(store)
     stop = threading.Event()
     ingest.on_progress = lambda record: stop.set()  # asked to stop after the first chunk
@@ -115,7 +114,7 @@ def test_a_stop_ends_the_batch_being_read_and_the_rest_follows_later(
     assert offset is not None and 0 < offset[0] < SAMPLE.stat().st_size
     assert 0 < sum(stored_results(store).values()) < sum(expected_results(SAMPLE).values())
     store.close()
-    store = open_store(tmp_path / "s.duckdb")  # the next start
+    store = open_duckdb(tmp_path / "s.duckdb")  # the next start
     assert ingester.Ingester(store).backfill(SAMPLE)
     assert stored_results(store) == expected_results(SAMPLE)
     store.close()

@@ -19,10 +19,9 @@ from pathlib import Path
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
-from ansiscope.store import open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import ROOT, SAMPLES
-from tests.ingest.helpers import expected_results, stored_results
+from tests.ingest.helpers import expected_results, open_duckdb, stored_results
 
 KILLS = int(os.environ.get("ANSISCOPE_FAULT_KILLS", "20"))
 ORDER = [  # a complete run last, so the file ends with no run open
@@ -96,7 +95,7 @@ def test_sigkill_at_random_points_loses_and_duplicates_nothing(tmp_path: Path) -
         writer.join()
     assert done.is_set() and target.read_bytes() == data
     # a last, clean run catches up with the end of the file
-    store = open_store(db)
+    store = open_duckdb(db)
     try:
         # the killed processes did the work (the catch-up below only finishes it)
         assert sum(stored_results(store).values()) > 0

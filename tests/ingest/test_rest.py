@@ -18,10 +18,9 @@ from ansiscope.ingest import ingester as ingester_module
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import runner
-from ansiscope.store import open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import expected_results, stored_results
+from tests.ingest.helpers import expected_results, open_duckdb, stored_results
 
 JSONL = SAMPLES / "jsonl/site-2.19.jsonl"
 TWO_RUNS = SAMPLES / "jsonl/two-runs-2.19.jsonl"
@@ -30,7 +29,7 @@ RUNNER = SAMPLES / "runner/killed-2.19"
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    store = open_store(tmp_path / "store.duckdb")
+    store = open_duckdb(tmp_path / "store.duckdb")
     yield store
     store.close()
 
