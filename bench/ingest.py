@@ -87,11 +87,10 @@ def ingest(path: Path, db: str) -> None:
 
 def measure(path: Path, db: str) -> dict[str, float]:
     child = subprocess.run(
-        [sys.executable, __file__, "--child", str(path), db],
-        check=True,
-        capture_output=True,
-        text=True,
+        [sys.executable, __file__, "--child", str(path), db], capture_output=True, text=True
     )
+    if child.returncode:
+        sys.exit(f"storing into {db} failed:\n{child.stderr.strip()[-2000:]}")
     return dict(json.loads(child.stdout.strip().splitlines()[-1]))
 
 
