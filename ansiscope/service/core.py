@@ -124,31 +124,40 @@ class Service:
         if self.notifier:
             self._spawn(self._notify)
         if self.dashboard_port:
-            readers_url = self.publish_snapshot() or self.db
-            self._spawn(self._publish)
-            self.dashboard = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    str(DASHBOARD_APP),
-                    "--server.port",
-                    str(self.dashboard_port),
-                    "--server.address",
-                    bind,
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                    "--",
-                    "--db",
-                    readers_url,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self._start_dashboard(bind)
         return self.http.port
+
+    def _start_dashboard(self, bind: str) -> None:
+        """The Streamlit dashboard in its own process, reading what ``publish`` gives it
+        (not started, with a warning, when the store cannot be read from elsewhere)."""
+        try:
+            readers_url = self.publish_snapshot() or self.db
+        except self.expected as exc:
+            self.log(f"warning: the dashboard is not started: {exc}")
+            return
+        self._spawn(self._publish)
+        self.dashboard = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(DASHBOARD_APP),
+                "--server.port",
+                str(self.dashboard_port),
+                "--server.address",
+                bind,
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--",
+                "--db",
+                readers_url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def publish_snapshot(self) -> str | None:
         """Let the dashboard's process see what is stored (for DuckDB a snapshot copy:
