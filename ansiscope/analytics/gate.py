@@ -22,6 +22,7 @@ from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, evalua
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
+from ansiscope.errors import UsageError
 from ansiscope.store.base import Reader
 from ansiscope.store.invocation import describe
 
@@ -92,6 +93,17 @@ class GateResult:
             "counts": self.counts,
             "findings": [f.as_dict() for f in self.findings],
         }
+
+
+def gate_target(store: Reader, ref: str, playbook: str | None = None) -> str:
+    """The stored run ``ansiscope gate --run REF`` judges: REF (an id, a unique prefix or
+    ``latest``), or with ``playbook`` and ``latest`` the latest run of that playbook."""
+    if ref == "latest" and playbook:
+        run_id = store.latest_run_of(playbook)
+        if run_id is None:
+            raise UsageError(f"no stored run of playbook {playbook!r}")
+        return run_id
+    return store.resolve_run(ref)
 
 
 def gate(
