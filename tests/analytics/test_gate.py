@@ -8,6 +8,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from ansiscope.analytics.gate import gate_target
+from ansiscope.errors import UsageError
+from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.clirun import Result, run_cli
 
@@ -236,3 +239,19 @@ def test_step_summary_is_written(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert gate(capsys, db, "--file", str(write_run(logs, 15))).code == 0
     assert summary.read_text().startswith("### ansiscope gate: PASS")
+
+
+def test_gate_target_resolves_a_ref_or_a_playbooks_latest_run(
+    history: tuple[Path, str],
+) -> None:
+    _, db = history
+    store = open_store(db, read_only=True)
+    try:
+        latest = store.resolve_run("latest")
+        assert gate_target(store, "latest") == latest
+        assert gate_target(store, "latest", "deploy.yml") == latest
+        assert gate_target(store, latest[:12], "ignored-unless-latest.yml") == latest
+        with pytest.raises(UsageError, match=r"no stored run of playbook 'other\.yml'"):
+            gate_target(store, "latest", "other.yml")
+    finally:
+        store.close()
