@@ -24,6 +24,7 @@ from ansiscope.analytics.views import run_tree
 from ansiscope.cli.options import NotifyOptions, db_option, label_option, notify_options
 from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import gate_report
+from ansiscope.exporters.formats import GATE_FORMATS, ReportFormat, first, render_gate
 from ansiscope.ingest.files import ingest_last_run
 from ansiscope.ingest.labels import run_labels
 from ansiscope.store import open_store
@@ -48,7 +49,10 @@ from ansiscope.store.invocation import describe
     "--ack", "ack_file", metavar="acks.yml", help="Known regressions: reported, not failed."
 )
 @click.option(
-    "--format", "out_fmt", type=click.Choice(["text", "json", "markdown", "junit"]), default="text"
+    "--format",
+    "out_fmt",
+    type=click.Choice(["text", *first(ReportFormat.JSON, GATE_FORMATS)]),
+    default="text",
 )
 @click.option("--output", metavar="FILE", help="Write the report here instead of stdout.")
 @click.option(
@@ -103,12 +107,7 @@ def _write_report(result: GateResult, fail_on: str, out_fmt: str, output: str | 
     if out_fmt == "text":
         _print_text(result, fail_on, output)
         return
-    renderers = {
-        "json": lambda: gate_report.json_bytes(result, fail_on),
-        "markdown": lambda: gate_report.markdown(result, fail_on).encode(),
-        "junit": lambda: gate_report.junit(result, fail_on),
-    }
-    _write(renderers[out_fmt](), output)
+    _write(render_gate(out_fmt, result, fail_on), output)
 
 
 def _write(data: bytes, output: str | None) -> None:

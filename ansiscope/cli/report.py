@@ -12,7 +12,8 @@ import click
 from ansiscope import client
 from ansiscope.cli.options import db_option
 from ansiscope.errors import UsageError
-from ansiscope.exporters.report import load_run, render
+from ansiscope.exporters.formats import REPORT_FORMATS, render_run
+from ansiscope.exporters.report import load_run
 from ansiscope.redact import HostPseudonyms
 
 
@@ -21,7 +22,7 @@ from ansiscope.redact import HostPseudonyms
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["html", "markdown", "json", "junit"]),
+    type=click.Choice([str(f) for f in REPORT_FORMATS]),
     default="html",
     show_default=True,
 )
@@ -43,7 +44,7 @@ def report(
         _emit(client.report(server, source, fmt), output, f"{fmt} report of run {source}")
         return
     run, result, history = load_run(source, db)
-    data = render(fmt, run, result, history)
+    data = render_run(fmt, run, result, history)
     if redact_hosts:
         hosts = list(run.hosts) + [r.delegated_to for r in run.results() if r.delegated_to]
         data = HostPseudonyms(hosts).apply(data.decode()).encode()

@@ -248,13 +248,3 @@ def load_run(source: str, db: str) -> tuple[RunTree, GateResult | None, History]
         return load_stored(store, source)
     finally:
         store.close()
-
-
-def render(fmt: str, run: RunTree, result: GateResult | None, history: History) -> bytes:
-    if fmt == "html":
-        return report_html(run, result, history).encode()
-    if fmt == "markdown":
-        return report_markdown(run, result).encode()
-    if fmt == "junit":
-        return report_junit(run)
-    return report_json(run, result, history)

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from ansiscope.errors import AnsiscopeError
+from ansiscope.exporters.formats import GATE_FORMATS, REPORT_FORMATS, ReportFormat, first
 from ansiscope.store import RunNotFound
 
 
@@ -161,14 +162,14 @@ class ApiApp:
             body = json_body(await self.call(service.run_document, path.rsplit("/", 1)[1]))
             return 200, body, [(b"Content-Type", b"application/json")]
         if path == "/api/report":
-            fmt = choice(query, "format", ("json", "html", "markdown", "junit"))
+            fmt = choice(query, "format", first(ReportFormat.JSON, REPORT_FORMATS))
             ref = one(query, "run") or "latest"
             body, content_type = await self.call(service.report, ref, fmt)
             return 200, body, [(b"Content-Type", content_type.encode())]
         if path == "/api/gate":
             ref = one(query, "run") or "latest"
             fail_on = choice(query, "fail_on", ("regression", "suspect", "never"))
-            fmt = choice(query, "format", ("json", "markdown", "junit"))
+            fmt = choice(query, "format", first(ReportFormat.JSON, GATE_FORMATS))
             verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt)
             return (
                 200,
