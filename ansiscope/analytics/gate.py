@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -27,6 +28,22 @@ from ansiscope.store.base import Reader
 from ansiscope.store.invocation import describe
 
 SCHEMA_VERSION = 1
+
+
+class FailOn(StrEnum):
+    """What fails the gate (``--fail-on``, the API's ``fail_on=``)."""
+
+    REGRESSION = "regression"  # a regression (the default)
+    SUSPECT = "suspect"  # a regression or a suspect
+    NEVER = "never"  # nothing: report only
+
+
+# the verdicts of gating findings that fail the gate, per FailOn
+FAILING_VERDICTS: dict[FailOn, frozenset[Verdict]] = {
+    FailOn.REGRESSION: frozenset({Verdict.REGRESSION}),
+    FailOn.SUSPECT: frozenset({Verdict.REGRESSION, Verdict.SUSPECT}),
+    FailOn.NEVER: frozenset(),
+}
 
 
 @dataclasses.dataclass
@@ -70,24 +87,23 @@ class GateResult:
         counted = Counter(str(f.verdict) for f in self.findings)
         return {str(v): counted.get(str(v), 0) for v in Verdict}
 
-    def failing(self, fail_on: str = "regression") -> list[Finding]:
+    def failing(self, fail_on: FailOn = FailOn.REGRESSION) -> list[Finding]:
         """The gating findings that fail the gate under ``fail_on``."""
-        if fail_on == "never":
-            return []
-        bad = {Verdict.REGRESSION} | ({Verdict.SUSPECT} if fail_on == "suspect" else set())
+        bad = FAILING_VERDICTS[FailOn(fail_on)]
         return [f for f in self.findings if f.gating and f.verdict in bad]
 
-    def verdict(self, fail_on: str = "regression") -> str:
+    def verdict(self, fail_on: FailOn = FailOn.REGRESSION) -> str:
+        """``regression`` when a finding fails the gate under ``fail_on``, else ``pass``."""
         return "regression" if self.failing(fail_on) else "pass"
 
-    def document(self, fail_on: str = "regression") -> dict[str, Any]:
+    def document(self, fail_on: FailOn = FailOn.REGRESSION) -> dict[str, Any]:
         """The JSON contract (schema_version 1)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "playbook": self.playbook,
             "run_id": self.run_id,
             "verdict": self.verdict(fail_on),
-            "params": {**dataclasses.asdict(self.params), "fail_on": fail_on},
+            "params": {**dataclasses.asdict(self.params), "fail_on": FailOn(fail_on).value},
             "history_runs": self.history_runs,
             "baseline": {"shape": self.shape, "described": describe(self.shape)},
             "counts": self.counts,

@@ -17,7 +17,7 @@ from rich.table import Table
 from ansiscope import client
 from ansiscope.analytics.acks import load_acks
 from ansiscope.analytics.detector import Params
-from ansiscope.analytics.gate import GateResult, gate_target
+from ansiscope.analytics.gate import FailOn, GateResult, gate_target
 from ansiscope.analytics.gate import gate as run_gate
 from ansiscope.analytics.runtree import RunTree
 from ansiscope.analytics.views import run_tree
@@ -41,8 +41,8 @@ from ansiscope.store.invocation import describe
 @click.option("--window", default=30, show_default=True, help="Successful runs in the baseline.")
 @click.option(
     "--fail-on",
-    type=click.Choice(["regression", "suspect", "never"]),
-    default="regression",
+    type=click.Choice([f.value for f in FailOn]),
+    default=FailOn.REGRESSION.value,
     show_default=True,
 )
 @click.option(
@@ -83,6 +83,7 @@ def gate(
     if server:
         _remote(server, run_ref, log, fail_on, out_fmt, output)
         return
+    failing = FailOn(fail_on)
     acks = load_acks(ack_file) if ack_file else []
     store = open_store(db, create=log is not None)  # --run on a missing store: create nothing
     try:
@@ -98,12 +99,12 @@ def gate(
     if tree is not None:
         for line in target.notify(tree, result):
             click.echo(line, err=True)
-    _write_report(result, fail_on, out_fmt, output)
-    _append_step_summary(gate_report.markdown(result, fail_on))
-    sys.exit(1 if result.failing(fail_on) else 0)
+    _write_report(result, failing, out_fmt, output)
+    _append_step_summary(gate_report.markdown(result, failing))
+    sys.exit(1 if result.failing(failing) else 0)
 
 
-def _write_report(result: GateResult, fail_on: str, out_fmt: str, output: str | None) -> None:
+def _write_report(result: GateResult, fail_on: FailOn, out_fmt: str, output: str | None) -> None:
     if out_fmt == "text":
         _print_text(result, fail_on, output)
         return
@@ -125,7 +126,7 @@ def _append_step_summary(markdown: str) -> None:
             f.write(markdown + "\n")
 
 
-def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:
+def _print_text(result: GateResult, fail_on: FailOn, output: str | None) -> None:
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             _render(Console(file=fh, width=160, highlight=False), result, fail_on)
@@ -134,7 +135,7 @@ def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:
         _render(Console(width=width, highlight=False), result, fail_on)
 
 
-def _render(console: Console, result: GateResult, fail_on: str) -> None:
+def _render(console: Console, result: GateResult, fail_on: FailOn) -> None:
     console.print(gate_report.headline(result, fail_on))
     console.print(
         f"run {result.run_id} of {result.playbook or '?'}; "

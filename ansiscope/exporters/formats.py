@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ansiscope.analytics.gate import GateResult
+from ansiscope.analytics.gate import FailOn, GateResult
 from ansiscope.analytics.runtree import RunTree
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.report import (
@@ -30,7 +30,7 @@ class ReportFormat(StrEnum):
 
 
 RunRenderer = Callable[[RunTree, GateResult | None, History], bytes]
-GateRenderer = Callable[[GateResult, str], bytes]
+GateRenderer = Callable[[GateResult, FailOn], bytes]
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def render_run(fmt: str, run: RunTree, result: GateResult | None, history: Histo
     return FORMATS[ReportFormat(fmt)].run(run, result, history)
 
 
-def render_gate(fmt: str, result: GateResult, fail_on: str) -> bytes:
+def render_gate(fmt: str, result: GateResult, fail_on: FailOn) -> bytes:
     """A gate result's report in format ``fmt`` (one of ``GATE_FORMATS``)."""
     renderer = FORMATS[ReportFormat(fmt)].gate
     if renderer is None:

@@ -7,14 +7,14 @@ from xml.etree import ElementTree as ET
 import orjson
 
 from ansiscope.analytics.detector import Verdict
-from ansiscope.analytics.gate import Finding, GateResult
+from ansiscope.analytics.gate import FailOn, Finding, GateResult
 from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.store.invocation import describe
 
 MAX_MARKDOWN = 64 * 1024
 
 
-def headline(result: GateResult, fail_on: str = "regression") -> str:
+def headline(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     """``2 regressions, 3 suspects, 41 tasks OK, 2 new, 1 with too little history``."""
     gating = [f for f in result.findings if f.gating or f.verdict is Verdict.REGRESSION]
     c = {v: sum(1 for f in gating if f.verdict is v) for v in Verdict}
@@ -99,7 +99,7 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in esc])
 
 
-def markdown(result: GateResult, fail_on: str = "regression") -> str:
+def markdown(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     """The PR summary: the verdict line, gating findings, then everything collapsed."""
     notable = {Verdict.REGRESSION, Verdict.SUSPECT, Verdict.ACKNOWLEDGED}
     top = [
@@ -134,7 +134,7 @@ def markdown(result: GateResult, fail_on: str = "regression") -> str:
     return out + tail
 
 
-def json_bytes(result: GateResult, fail_on: str = "regression") -> bytes:
+def json_bytes(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> bytes:
     return (
         orjson.dumps(
             result.document(fail_on), option=orjson.OPT_INDENT_2 | orjson.OPT_SERIALIZE_NUMPY
@@ -143,7 +143,7 @@ def json_bytes(result: GateResult, fail_on: str = "regression") -> bytes:
     )
 
 
-def junit(result: GateResult, fail_on: str = "regression") -> bytes:
+def junit(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> bytes:
     """One testcase per gated series: <failure> for regressions, <skipped> when neutral."""
     gated = [f for f in result.findings if f.gating]
     failing = {id(f) for f in result.failing(fail_on)}

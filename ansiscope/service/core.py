@@ -22,7 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from ansiscope.analytics.gate import gate
+from ansiscope.analytics.gate import FailOn, gate
 from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
@@ -352,7 +352,7 @@ class Service:
         with self.store.reader() as store:
             return run_summary(run_tree(store, store.resolve_run(ref)))
 
-    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+    def gate(self, ref: str, fail_on: FailOn, fmt: str) -> tuple[str, bytes, str]:
         with self.store.reader() as store:
             result = gate(store, store.resolve_run(ref))
         return result.verdict(fail_on), render_gate(fmt, result, fail_on), content_type(fmt)

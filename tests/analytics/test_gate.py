@@ -8,7 +8,8 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from ansiscope.analytics.gate import gate_target
+from ansiscope.analytics.detector import Params, Verdict
+from ansiscope.analytics.gate import FailOn, Finding, GateResult, gate_target
 from ansiscope.errors import UsageError
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
@@ -255,3 +256,24 @@ def test_gate_target_resolves_a_ref_or_a_playbooks_latest_run(
             gate_target(store, "latest", "other.yml")
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "failing"),
+    [
+        (FailOn.REGRESSION, ["slow"]),
+        (FailOn.SUSPECT, ["slow", "maybe"]),
+        (FailOn.NEVER, []),
+    ],
+)
+def test_fail_on_decides_which_gating_findings_fail(fail_on: FailOn, failing: list[str]) -> None:
+    findings = [
+        Finding("task", Verdict.REGRESSION, gating=True, task="slow"),
+        Finding("task", Verdict.SUSPECT, gating=True, task="maybe"),
+        Finding("task", Verdict.REGRESSION, gating=False, task="not gating"),
+        Finding("task", Verdict.OK, gating=True, task="fine"),
+    ]
+    result = GateResult("r1", "deploy.yml", Params(), findings, history_runs=20)
+    assert [f.task for f in result.failing(fail_on)] == failing
+    assert result.verdict(fail_on) == ("regression" if failing else "pass")
+    assert result.document(fail_on)["params"]["fail_on"] == fail_on.value
