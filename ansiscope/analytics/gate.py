@@ -38,6 +38,15 @@ class FailOn(StrEnum):
     NEVER = "never"  # nothing: report only
 
 
+class FindingKind(StrEnum):
+    """What a finding judged."""
+
+    TOTAL = "total"  # the run's wall time
+    TASK = "task"  # a task's time (one series per ok/changed)
+    TASK_HOST = "task_host"  # a task's time on one host (never gating)
+    FAILURE_RATE = "failure_rate"  # how often a task fails
+
+
 # the verdicts of gating findings that fail the gate, per FailOn
 FAILING_VERDICTS: dict[FailOn, frozenset[Verdict]] = {
     FailOn.REGRESSION: frozenset({Verdict.REGRESSION}),
@@ -50,7 +59,7 @@ FAILING_VERDICTS: dict[FailOn, frozenset[Verdict]] = {
 class Finding:
     """One evaluated series."""
 
-    kind: str  # total / task / task_host / failure_rate
+    kind: FindingKind
     verdict: Verdict
     gating: bool
     task: str | None = None
@@ -68,6 +77,7 @@ class Finding:
 
     def as_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
+        out["kind"] = str(self.kind)
         out["verdict"] = str(self.verdict)
         out["baseline"] = self.baseline.as_dict() if self.baseline else None
         return out
@@ -150,7 +160,7 @@ def gate(
     if total_value is not None:
         findings.append(
             _judge(
-                "total",
+                FindingKind.TOTAL,
                 total_history,
                 float(total_value),
                 params,
@@ -179,7 +189,7 @@ def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> p
 
 
 def _judge(
-    kind: str,
+    kind: FindingKind,
     history: list[float],
     value: float,
     params: Params,
@@ -262,7 +272,7 @@ def _task_findings(
             continue
         out.append(
             _judge(
-                "task",
+                FindingKind.TASK,
                 history,
                 value,
                 params,
@@ -304,7 +314,7 @@ def _host_findings(
     ].itertuples(index=False):
         out.append(
             _judge(
-                "task_host",
+                FindingKind.TASK_HOST,
                 grouped.get((key, host, series), []),
                 float(duration),
                 params,
@@ -336,7 +346,7 @@ def _failure_findings(keyed: pd.DataFrame, order: list[str], run_id: str) -> lis
             verdict = Verdict.INSUFFICIENT if len(history) < 10 else Verdict.OK
         out.append(
             Finding(
-                "failure_rate",
+                FindingKind.FAILURE_RATE,
                 verdict,
                 True,
                 task=str(labels[key]),

@@ -7,7 +7,7 @@ from xml.etree import ElementTree as ET
 import orjson
 
 from ansiscope.analytics.detector import Verdict
-from ansiscope.analytics.gate import FailOn, Finding, GateResult
+from ansiscope.analytics.gate import FailOn, Finding, FindingKind, GateResult
 from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.store.invocation import describe
 
@@ -21,14 +21,14 @@ def headline(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     tasks_ok = sum(
         1
         for f in result.findings
-        if f.kind == "task" and f.verdict in (Verdict.OK, Verdict.IMPROVED)
+        if f.kind == FindingKind.TASK and f.verdict in (Verdict.OK, Verdict.IMPROVED)
     )
     parts = [
         _plural(c[Verdict.REGRESSION], "regression"),
         _plural(c[Verdict.SUSPECT], "suspect"),
         f"{tasks_ok} tasks OK",
-        f"{sum(1 for f in result.findings if f.kind == 'task' and f.verdict is Verdict.NEW)} new",
-        f"{sum(1 for f in result.findings if f.kind in ('total', 'task') and f.verdict is Verdict.INSUFFICIENT)} with too little history",
+        f"{sum(1 for f in result.findings if f.kind == FindingKind.TASK and f.verdict is Verdict.NEW)} new",
+        f"{sum(1 for f in result.findings if f.kind in (FindingKind.TOTAL, FindingKind.TASK) and f.verdict is Verdict.INSUFFICIENT)} with too little history",
     ]
     if c[Verdict.ACKNOWLEDGED]:
         parts.append(f"{c[Verdict.ACKNOWLEDGED]} acknowledged")
@@ -41,17 +41,17 @@ def _plural(n: int, word: str) -> str:
 
 
 def _name(f: Finding) -> str:
-    if f.kind == "total":
+    if f.kind == FindingKind.TOTAL:
         return "playbook total"
     name = f.task or "?"
-    if f.kind == "failure_rate":
+    if f.kind == FindingKind.FAILURE_RATE:
         return f"{name} (failure rate)"
     return name + (f" [{f.series}]" if f.series == "changed" else "")
 
 
 def _row(f: Finding) -> list[str]:
     b = f.baseline
-    if f.kind == "failure_rate":
+    if f.kind == FindingKind.FAILURE_RATE:
         return [
             _name(f),
             f.host or "all",
@@ -166,7 +166,7 @@ def junit(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> bytes:
             "testcase",
             classname=f"ansiscope.gate.{f.kind}",
             name=_name(f),
-            time=f"{f.value or 0:.3f}" if f.kind != "failure_rate" else "0",
+            time=f"{f.value or 0:.3f}" if f.kind != FindingKind.FAILURE_RATE else "0",
         )
         detail = " · ".join(f"{h}: {c}" for h, c in zip(HEADER, _row(f), strict=True))
         if id(f) in failing:
@@ -188,5 +188,5 @@ def text_rows(result: GateResult) -> list[list[str]]:
     return [
         _row(f)
         for f in result.findings
-        if (f.gating and f.kind != "failure_rate") or f.verdict not in quiet
+        if (f.gating and f.kind != FindingKind.FAILURE_RATE) or f.verdict not in quiet
     ]

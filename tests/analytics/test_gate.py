@@ -9,7 +9,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from ansiscope.analytics.detector import Params, Verdict
-from ansiscope.analytics.gate import FailOn, Finding, GateResult, gate_target
+from ansiscope.analytics.gate import FailOn, Finding, FindingKind, GateResult, gate_target
+from ansiscope.analytics.gate import gate as run_gate
 from ansiscope.errors import UsageError
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
@@ -268,12 +269,25 @@ def test_gate_target_resolves_a_ref_or_a_playbooks_latest_run(
 )
 def test_fail_on_decides_which_gating_findings_fail(fail_on: FailOn, failing: list[str]) -> None:
     findings = [
-        Finding("task", Verdict.REGRESSION, gating=True, task="slow"),
-        Finding("task", Verdict.SUSPECT, gating=True, task="maybe"),
-        Finding("task", Verdict.REGRESSION, gating=False, task="not gating"),
-        Finding("task", Verdict.OK, gating=True, task="fine"),
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=True, task="slow"),
+        Finding(FindingKind.TASK, Verdict.SUSPECT, gating=True, task="maybe"),
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=False, task="not gating"),
+        Finding(FindingKind.TASK, Verdict.OK, gating=True, task="fine"),
     ]
     result = GateResult("r1", "deploy.yml", Params(), findings, history_runs=20)
     assert [f.task for f in result.failing(fail_on)] == failing
     assert result.verdict(fail_on) == ("regression" if failing else "pass")
     assert result.document(fail_on)["params"]["fail_on"] == fail_on.value
+
+
+def test_finding_kinds_in_the_json_contract(history: tuple[Path, str]) -> None:
+    _, db = history
+    store = open_store(db, read_only=True)
+    try:
+        result = run_gate(store, store.resolve_run("latest"))
+    finally:
+        store.close()
+    kinds = {f.kind for f in result.findings}
+    assert kinds <= set(FindingKind) and FindingKind.TOTAL in kinds
+    assert {d["kind"] for d in result.document()["findings"]} == {str(k) for k in kinds}
+    assert all(type(d["kind"]) is str for d in result.document()["findings"])
