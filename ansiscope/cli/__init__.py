@@ -79,14 +79,17 @@ class LazyGroup(click.Group):
         self.lazy_subcommands = lazy_subcommands
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, loaded or not."""
         return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command, its module imported now if this is its first use."""
         if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
             self.add_command(self._lazy_load(cmd_name), cmd_name)
         return super().get_command(ctx, cmd_name)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The ``Commands:`` section of ``--help``, as click writes it, from the table."""
         names = self.list_commands(ctx)
         if not names:
             return
