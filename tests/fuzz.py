@@ -146,7 +146,7 @@ def exercise(path: Path, folder: Path) -> None:
     store = open_store(Path(db))
     try:
         registry = CollectorRegistry()
-        registry.register(StoreCollector(store.cursor))
+        registry.register(StoreCollector(store.reader))
         Findings().refresh(store)
         generate_latest(registry)
     finally:
