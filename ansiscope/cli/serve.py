@@ -109,7 +109,8 @@ def serve(
     signal.signal(signal.SIGTERM, _stop)  # before the threads start: a stop is never lost
     signal.signal(signal.SIGINT, _stop)
     bound = service.start(bind, port, tls)
-    _announce(db, "https" if tls else "http", bind, bound, dashboard_port, roots)
+    started = dashboard_port if service.dashboard is not None else 0  # chDB: none
+    _announce(db, "https" if tls else "http", bind, bound, started, roots)
     done.wait()
     click.echo("stopping: finishing the current batch…", err=True)
     service.shutdown()
