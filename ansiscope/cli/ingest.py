@@ -67,8 +67,8 @@ def ingest(
             click.echo(f"interrupted: what was read is stored{resume}", err=True)
             sys.exit(130)
         t = ingester.totals
-        if t.events == 0 and backfill.unchanged == 0 and t.skipped_duplicate == 0:
-            sys.exit(2)
+        if not (t.events or backfill.unchanged or backfill.finished or t.skipped_duplicate):
+            sys.exit(2)  # nothing could be read
 
 
 @contextmanager

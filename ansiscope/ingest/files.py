@@ -21,6 +21,7 @@ class Backfill:
     inputs: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # named inputs that could not be read
     unchanged: int = 0  # files stored whole already
+    finished: int = 0  # inputs read to their end now (a followed one may add no event)
     not_logs: int = 0  # files found in folders that are no Ansible log
 
 
@@ -66,7 +67,9 @@ def backfill_inputs(
         if stop is not None and stop.is_set():
             break
         try:
-            if not ingester.backfill(path, fmt, stop):
+            if ingester.backfill(path, fmt, stop):
+                backfill.finished += 1
+            else:
                 backfill.unchanged += 1
         except ParseError as exc:
             if path in explicit:
