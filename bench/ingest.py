@@ -1,6 +1,6 @@
 """Benchmark the backfill: a realistic jsonl into a fresh DuckDB store.
 
-    python bench/ingest.py SIZE [--failures]   # SIZE host results (default 200000)
+    python bench/ingest.py SIZE [--failures] [--db URL]   # SIZE host results (default 200000)
 
 Runs of 100 tasks × 10 hosts (``--failures``: every result failed, with a ~1 KB
 message: the most memory a batch of events can take). Prints host-results/s, MB/s
@@ -9,6 +9,10 @@ and peak RSS of ``ansiscope ingest`` (library path, one process), next to the ba
 decoding alone (the floor under any parse; the rest of the budget is parsing and
 storing). DuckDB runs with threads=1 (the target is one core). Target: ≥200k host
 results/s; RSS flat (≤300 MB for a 1 GB file).
+
+``--db URL`` (e.g. ``chdb:///tmp/x`` or ``clickhouse://…``, a fresh database) stores the
+same file there too, in its own process, and prints its numbers next to DuckDB's
+(target for ClickHouse: no slower than DuckDB).
 """
 
 from __future__ import annotations
@@ -54,16 +58,18 @@ def typed_decode(path: Path) -> float:
     return time.perf_counter() - start
 
 
-def ingest(path: Path, db: Path) -> None:
+def ingest(path: Path, db: str) -> None:
     """The measured part, in its own process so its peak RSS is its own."""
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     store = open_store(db, ingest=True)  # as `ansiscope ingest` does
-    store.con.execute("SET threads = 1")
+    con = getattr(store, "con", None)
+    if con is not None:  # DuckDB: one thread (the target is one core)
+        con.execute("SET threads = 1")
     start = time.perf_counter()
     ingester = Ingester(store)
     assert ingester.backfill(path)
     elapsed = time.perf_counter() - start
-    (stored,) = store.con.execute("SELECT count(*) FROM results").fetchone() or (0,)
+    stored = sum(v for m, _, _, v in store.counters() if m == "task_results")
     store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -79,11 +85,21 @@ def ingest(path: Path, db: Path) -> None:
     )
 
 
+def measure(path: Path, db: str) -> dict[str, float]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), db], capture_output=True, text=True
+    )
+    if child.returncode:
+        sys.exit(f"storing into {db} failed:\n{child.stderr.strip()[-2000:]}")
+    return dict(json.loads(child.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     if sys.argv[1:2] == ["--child"]:
-        ingest(Path(sys.argv[2]), Path(sys.argv[3]))
+        ingest(Path(sys.argv[2]), sys.argv[3])
         return
-    args = [a for a in sys.argv[1:] if a != "--failures"]
+    other = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv else None
+    args = [a for a in sys.argv[1:] if a not in ("--failures", "--db", other)]
     size = int(args[0]) if args else 200_000
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.jsonl"
@@ -91,13 +107,8 @@ def main() -> None:
         lines = sum(1 for _ in path.open("rb"))
         t_bare = bare_orjson(path)
         t_typed = typed_decode(path)
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), str(Path(tmp) / "bench.duckdb")],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        r = json.loads(child.stdout.strip().splitlines()[-1])
+        r = measure(path, str(Path(tmp) / "bench.duckdb"))
+        theirs = measure(path, other) if other else None
         mb = nbytes / 1e6
         assert r["stored"] == size, r
         print(f"file: {size:,} host results in {r['runs']} runs, {lines:,} lines, {mb:.1f} MB")
@@ -114,6 +125,14 @@ def main() -> None:
             f"peak RSS of the ingesting process: {r['rss_mb']:.0f} MB "
             f"(after imports: {r['rss_before_mb']:.0f} MB; target ≤300 MB for 1 GB)"
         )
+        if theirs is not None:
+            assert theirs["stored"] == size, theirs
+            print(
+                f"{other}: {size / theirs['seconds']:,.0f} host results/s "
+                f"({theirs['seconds']:.2f} s; {r['seconds'] / theirs['seconds']:.2f}× DuckDB's "
+                f"rate), peak RSS {theirs['rss_mb']:.0f} MB "
+                f"(after imports: {theirs['rss_before_mb']:.0f} MB)"
+            )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,13 @@ def sample_paths() -> list[Path]:
     return paths
 
 
+def other_samples(synthetic: str = "deploy.yml") -> list[Path]:
+    """The samples but those of the playbook ``tests.analytics.history`` writes runs of
+    (``/srv/deploy.yml``: both are named ``deploy.yml``, one name per playbook), so a
+    synthetic history is that playbook's latest run."""
+    return [p for p in sample_paths() if not p.name.startswith(synthetic.split(".")[0])]
+
+
 def runs_of(path: Path | str) -> list[RunTree]:
     """Parse and assemble every run in a sample."""
     with open_input(str(path)) as source:

@@ -26,9 +26,6 @@ from typing import Any
 from click.testing import CliRunner
 from prometheus_client import CollectorRegistry, generate_latest
 
-import ansiscope.cli_gate
-import ansiscope.cli_report
-import ansiscope.cli_store  # noqa: F401  (the commands register themselves)
 from ansiscope.cli import cli
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters.metrics import Findings, StoreCollector
@@ -149,7 +146,7 @@ def exercise(path: Path, folder: Path) -> None:
     store = open_store(Path(db))
     try:
         registry = CollectorRegistry()
-        registry.register(StoreCollector(store.cursor))
+        registry.register(StoreCollector(store.reader))
         Findings().refresh(store)
         generate_latest(registry)
     finally:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from enum import StrEnum
 from typing import Any
 
 import pandas as pd
@@ -22,17 +23,43 @@ from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, evalua
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
+from ansiscope.errors import UsageError
 from ansiscope.store.base import Reader
 from ansiscope.store.invocation import describe
 
 SCHEMA_VERSION = 1
 
 
+class FailOn(StrEnum):
+    """What fails the gate (``--fail-on``, the API's ``fail_on=``)."""
+
+    REGRESSION = "regression"  # a regression (the default)
+    SUSPECT = "suspect"  # a regression or a suspect
+    NEVER = "never"  # nothing: report only
+
+
+class FindingKind(StrEnum):
+    """What a finding judged."""
+
+    TOTAL = "total"  # the run's wall time
+    TASK = "task"  # a task's time (one series per ok/changed)
+    TASK_HOST = "task_host"  # a task's time on one host (never gating)
+    FAILURE_RATE = "failure_rate"  # how often a task fails
+
+
+# the verdicts of gating findings that fail the gate, per FailOn
+FAILING_VERDICTS: dict[FailOn, frozenset[Verdict]] = {
+    FailOn.REGRESSION: frozenset({Verdict.REGRESSION}),
+    FailOn.SUSPECT: frozenset({Verdict.REGRESSION, Verdict.SUSPECT}),
+    FailOn.NEVER: frozenset(),
+}
+
+
 @dataclasses.dataclass
 class Finding:
     """One evaluated series."""
 
-    kind: str  # total / task / task_host / failure_rate
+    kind: FindingKind
     verdict: Verdict
     gating: bool
     task: str | None = None
@@ -51,6 +78,7 @@ class Finding:
     def as_dict(self) -> dict[str, Any]:
         """The finding as a JSON-ready dict (the verdict as its string)."""
         out = dataclasses.asdict(self)
+        out["kind"] = str(self.kind)
         out["verdict"] = str(self.verdict)
         out["baseline"] = self.baseline.as_dict() if self.baseline else None
         return out
@@ -73,30 +101,39 @@ class GateResult:
         counted = Counter(str(f.verdict) for f in self.findings)
         return {str(v): counted.get(str(v), 0) for v in Verdict}
 
-    def failing(self, fail_on: str = "regression") -> list[Finding]:
+    def failing(self, fail_on: FailOn = FailOn.REGRESSION) -> list[Finding]:
         """The gating findings that fail the gate under ``fail_on``."""
-        if fail_on == "never":
-            return []
-        bad = {Verdict.REGRESSION} | ({Verdict.SUSPECT} if fail_on == "suspect" else set())
+        bad = FAILING_VERDICTS[FailOn(fail_on)]
         return [f for f in self.findings if f.gating and f.verdict in bad]
 
-    def verdict(self, fail_on: str = "regression") -> str:
+    def verdict(self, fail_on: FailOn = FailOn.REGRESSION) -> str:
         """``regression`` when a finding fails the gate under ``fail_on``, else ``pass``."""
         return "regression" if self.failing(fail_on) else "pass"
 
-    def document(self, fail_on: str = "regression") -> dict[str, Any]:
+    def document(self, fail_on: FailOn = FailOn.REGRESSION) -> dict[str, Any]:
         """The JSON contract (schema_version 1)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "playbook": self.playbook,
             "run_id": self.run_id,
             "verdict": self.verdict(fail_on),
-            "params": {**dataclasses.asdict(self.params), "fail_on": fail_on},
+            "params": {**dataclasses.asdict(self.params), "fail_on": FailOn(fail_on).value},
             "history_runs": self.history_runs,
             "baseline": {"shape": self.shape, "described": describe(self.shape)},
             "counts": self.counts,
             "findings": [f.as_dict() for f in self.findings],
         }
+
+
+def gate_target(store: Reader, ref: str, playbook: str | None = None) -> str:
+    """The stored run ``ansiscope gate --run REF`` judges: REF (an id, a unique prefix or
+    ``latest``), or with ``playbook`` and ``latest`` the latest run of that playbook."""
+    if ref == "latest" and playbook:
+        run_id = store.latest_run_of(playbook)
+        if run_id is None:
+            raise UsageError(f"no stored run of playbook {playbook!r}")
+        return run_id
+    return store.resolve_run(ref)
 
 
 def gate(
@@ -127,7 +164,7 @@ def gate(
     if total_value is not None:
         findings.append(
             _judge(
-                "total",
+                FindingKind.TOTAL,
                 total_history,
                 float(total_value),
                 params,
@@ -156,7 +193,7 @@ def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> p
 
 
 def _judge(
-    kind: str,
+    kind: FindingKind,
     history: list[float],
     value: float,
     params: Params,
@@ -239,7 +276,7 @@ def _task_findings(
             continue
         out.append(
             _judge(
-                "task",
+                FindingKind.TASK,
                 history,
                 value,
                 params,
@@ -281,7 +318,7 @@ def _host_findings(
     ].itertuples(index=False):
         out.append(
             _judge(
-                "task_host",
+                FindingKind.TASK_HOST,
                 grouped.get((key, host, series), []),
                 float(duration),
                 params,
@@ -313,7 +350,7 @@ def _failure_findings(keyed: pd.DataFrame, order: list[str], run_id: str) -> lis
             verdict = Verdict.INSUFFICIENT if len(history) < 10 else Verdict.OK
         out.append(
             Finding(
-                "failure_rate",
+                FindingKind.FAILURE_RATE,
                 verdict,
                 True,
                 task=str(labels[key]),

@@ -7,28 +7,28 @@ from xml.etree import ElementTree as ET
 import orjson
 
 from ansiscope.analytics.detector import Verdict
-from ansiscope.analytics.gate import Finding, GateResult
+from ansiscope.analytics.gate import FailOn, Finding, FindingKind, GateResult
 from ansiscope.exporters.summary import fmt_seconds
 from ansiscope.store.invocation import describe
 
 MAX_MARKDOWN = 64 * 1024
 
 
-def headline(result: GateResult, fail_on: str = "regression") -> str:
+def headline(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     """``2 regressions, 3 suspects, 41 tasks OK, 2 new, 1 with too little history``."""
     gating = [f for f in result.findings if f.gating or f.verdict is Verdict.REGRESSION]
     c = {v: sum(1 for f in gating if f.verdict is v) for v in Verdict}
     tasks_ok = sum(
         1
         for f in result.findings
-        if f.kind == "task" and f.verdict in (Verdict.OK, Verdict.IMPROVED)
+        if f.kind == FindingKind.TASK and f.verdict in (Verdict.OK, Verdict.IMPROVED)
     )
     parts = [
         _plural(c[Verdict.REGRESSION], "regression"),
         _plural(c[Verdict.SUSPECT], "suspect"),
         f"{tasks_ok} tasks OK",
-        f"{sum(1 for f in result.findings if f.kind == 'task' and f.verdict is Verdict.NEW)} new",
-        f"{sum(1 for f in result.findings if f.kind in ('total', 'task') and f.verdict is Verdict.INSUFFICIENT)} with too little history",
+        f"{sum(1 for f in result.findings if f.kind == FindingKind.TASK and f.verdict is Verdict.NEW)} new",
+        f"{sum(1 for f in result.findings if f.kind in (FindingKind.TOTAL, FindingKind.TASK) and f.verdict is Verdict.INSUFFICIENT)} with too little history",
     ]
     if c[Verdict.ACKNOWLEDGED]:
         parts.append(f"{c[Verdict.ACKNOWLEDGED]} acknowledged")
@@ -41,17 +41,17 @@ def _plural(n: int, word: str) -> str:
 
 
 def _name(f: Finding) -> str:
-    if f.kind == "total":
+    if f.kind == FindingKind.TOTAL:
         return "playbook total"
     name = f.task or "?"
-    if f.kind == "failure_rate":
+    if f.kind == FindingKind.FAILURE_RATE:
         return f"{name} (failure rate)"
     return name + (f" [{f.series}]" if f.series == "changed" else "")
 
 
 def _row(f: Finding) -> list[str]:
     b = f.baseline
-    if f.kind == "failure_rate":
+    if f.kind == FindingKind.FAILURE_RATE:
         return [
             _name(f),
             f.host or "all",
@@ -99,7 +99,7 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in esc])
 
 
-def markdown(result: GateResult, fail_on: str = "regression") -> str:
+def markdown(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     """The PR summary: the verdict line, gating findings, then everything collapsed."""
     notable = {Verdict.REGRESSION, Verdict.SUSPECT, Verdict.ACKNOWLEDGED}
     top = [
@@ -134,7 +134,7 @@ def markdown(result: GateResult, fail_on: str = "regression") -> str:
     return out + tail
 
 
-def json_bytes(result: GateResult, fail_on: str = "regression") -> bytes:
+def json_bytes(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> bytes:
     """The gate's JSON report, indented, with a trailing newline."""
     return (
         orjson.dumps(
@@ -144,7 +144,7 @@ def json_bytes(result: GateResult, fail_on: str = "regression") -> bytes:
     )
 
 
-def junit(result: GateResult, fail_on: str = "regression") -> bytes:
+def junit(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> bytes:
     """One testcase per gated series: <failure> for regressions, <skipped> when neutral."""
     gated = [f for f in result.findings if f.gating]
     failing = {id(f) for f in result.failing(fail_on)}
@@ -167,7 +167,7 @@ def junit(result: GateResult, fail_on: str = "regression") -> bytes:
             "testcase",
             classname=f"ansiscope.gate.{f.kind}",
             name=_name(f),
-            time=f"{f.value or 0:.3f}" if f.kind != "failure_rate" else "0",
+            time=f"{f.value or 0:.3f}" if f.kind != FindingKind.FAILURE_RATE else "0",
         )
         detail = " · ".join(f"{h}: {c}" for h, c in zip(HEADER, _row(f), strict=True))
         if id(f) in failing:
@@ -190,5 +190,5 @@ def text_rows(result: GateResult) -> list[list[str]]:
     return [
         _row(f)
         for f in result.findings
-        if (f.gating and f.kind != "failure_rate") or f.verdict not in quiet
+        if (f.gating and f.kind != FindingKind.FAILURE_RATE) or f.verdict not in quiet
     ]

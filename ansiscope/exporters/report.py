@@ -8,19 +8,23 @@ the way out; ``no_log`` results never show content.
 from __future__ import annotations
 
 import html
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 import orjson
 
 from ansiscope.analytics.gate import GateResult, gate
-from ansiscope.analytics.runtree import RunTree
+from ansiscope.analytics.runtree import RunTree, assemble
 from ansiscope.analytics.timings import critical_path, task_series_of, task_stats_of
 from ansiscope.analytics.views import run_tree, timeline
+from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import gate_report
 from ansiscope.exporters.charts import timeline_figure
 from ansiscope.exporters.summary import fmt_rate, fmt_seconds, markdown, run_summary
+from ansiscope.parser import open_input
 from ansiscope.redact import redact
+from ansiscope.store import duckdb_path, is_file_store, open_store
 from ansiscope.store.base import Reader
 
 SCHEMA_VERSION = 1
@@ -229,12 +233,19 @@ def load_stored(store: Reader, ref: str) -> tuple[RunTree, GateResult, History]:
     return tree, result, history
 
 
-def render(fmt: str, run: RunTree, result: GateResult | None, history: History) -> bytes:
-    """A run's report in ``fmt`` (html, markdown, ...), as bytes."""
-    if fmt == "html":
-        return report_html(run, result, history).encode()
-    if fmt == "markdown":
-        return report_markdown(run, result).encode()
-    if fmt == "junit":
-        return report_junit(run)
-    return report_json(run, result, history)
+def load_run(source: str, db: str) -> tuple[RunTree, GateResult | None, History]:
+    """The run ``ansiscope report``/``notify`` is about: a log FILE's last run (no verdict,
+    no history), or a stored run in the store ``db`` with its verdict and history."""
+    if Path(source).exists():
+        with open_input(source) as inp:
+            runs, _ = assemble(inp.events)
+        if not runs:
+            raise ParseError(source, "no Ansible run found")
+        return runs[-1], None, {}
+    if is_file_store(db) and not duckdb_path(db).exists():
+        raise UsageError(f"{source}: no such file, and no store at {db} to look it up in")
+    store = open_store(db, read_only=True)
+    try:
+        return load_stored(store, source)
+    finally:
+        store.close()

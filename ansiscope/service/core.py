@@ -22,14 +22,14 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
-from ansiscope.analytics.gate import gate
+from ansiscope.analytics.gate import FailOn, gate
 from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
-from ansiscope.exporters import gate_report
+from ansiscope.exporters.formats import content_type, render_gate, render_run
 from ansiscope.exporters.metrics import Findings, ServiceState, StoreCollector
 from ansiscope.exporters.notify import Notifier
-from ansiscope.exporters.report import load_stored, render
+from ansiscope.exporters.report import load_stored
 from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
@@ -125,31 +125,40 @@ class Service:
         if self.notifier:
             self._spawn(self._notify)
         if self.dashboard_port:
-            readers_url = self.publish_snapshot() or self.db
-            self._spawn(self._publish)
-            self.dashboard = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "streamlit",
-                    "run",
-                    str(DASHBOARD_APP),
-                    "--server.port",
-                    str(self.dashboard_port),
-                    "--server.address",
-                    bind,
-                    "--server.headless",
-                    "true",
-                    "--browser.gatherUsageStats",
-                    "false",
-                    "--",
-                    "--db",
-                    readers_url,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self._start_dashboard(bind)
         return self.http.port
+
+    def _start_dashboard(self, bind: str) -> None:
+        """The Streamlit dashboard in its own process, reading what ``publish`` gives it
+        (not started, with a warning, when the store cannot be read from elsewhere)."""
+        try:
+            readers_url = self.publish_snapshot() or self.db
+        except self.expected as exc:
+            self.log(f"warning: the dashboard is not started: {exc}")
+            return
+        self._spawn(self._publish)
+        self.dashboard = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(DASHBOARD_APP),
+                "--server.port",
+                str(self.dashboard_port),
+                "--server.address",
+                bind,
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--",
+                "--db",
+                readers_url,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def publish_snapshot(self) -> str | None:
         """Let the dashboard's process see what is stored (for DuckDB a snapshot copy:
@@ -354,23 +363,17 @@ class Service:
         with self.store.reader() as store:
             return run_summary(run_tree(store, store.resolve_run(ref)))
 
-    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+    def gate(self, ref: str, fail_on: FailOn, fmt: str) -> tuple[str, bytes, str]:
         """Gate a run: its verdict, the report in ``fmt`` and its content type."""
         with self.store.reader() as store:
             result = gate(store, store.resolve_run(ref))
-        verdict = result.verdict(fail_on)
-        if fmt == "markdown":
-            return verdict, gate_report.markdown(result, fail_on).encode(), "text/markdown"
-        if fmt == "junit":
-            return verdict, gate_report.junit(result, fail_on), "application/xml"
-        return verdict, gate_report.json_bytes(result, fail_on), "application/json"
+        return result.verdict(fail_on), render_gate(fmt, result, fail_on), content_type(fmt)
 
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
         """A stored run's report (``ansiscope report --server``)."""
         with self.store.reader() as store:
             run, result, history = load_stored(store, ref)
-        types = {"html": "text/html", "markdown": "text/markdown", "junit": "application/xml"}
-        return render(fmt, run, result, history), types.get(fmt, "application/json")
+        return render_run(fmt, run, result, history), content_type(fmt)
 
     def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
         """The runs matching an API query (playbook, status, limit, ...)."""

@@ -20,7 +20,9 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ansiscope.analytics.gate import FailOn
 from ansiscope.errors import AnsiscopeError
+from ansiscope.exporters.formats import GATE_FORMATS, REPORT_FORMATS, ReportFormat, first
 from ansiscope.store import RunNotFound
 
 
@@ -48,7 +50,7 @@ class Api(Protocol):
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
         """One run's report in ``fmt``, and its content type."""
 
-    def gate(self, ref: str, fail_on: str, fmt: str) -> tuple[str, bytes, str]:
+    def gate(self, ref: str, fail_on: FailOn, fmt: str) -> tuple[str, bytes, str]:
         """Gate one run: the verdict, the report in ``fmt`` and its content type."""
 
     def upload(self, data: bytes, name: str) -> dict[str, Any]:
@@ -181,14 +183,14 @@ class ApiApp:
             body = json_body(await self.call(service.run_document, path.rsplit("/", 1)[1]))
             return 200, body, [(b"Content-Type", b"application/json")]
         if path == "/api/report":
-            fmt = choice(query, "format", ("json", "html", "markdown", "junit"))
+            fmt = choice(query, "format", first(ReportFormat.JSON, REPORT_FORMATS))
             ref = one(query, "run") or "latest"
             body, content_type = await self.call(service.report, ref, fmt)
             return 200, body, [(b"Content-Type", content_type.encode())]
         if path == "/api/gate":
             ref = one(query, "run") or "latest"
-            fail_on = choice(query, "fail_on", ("regression", "suspect", "never"))
-            fmt = choice(query, "format", ("json", "markdown", "junit"))
+            fail_on = FailOn(choice(query, "fail_on", tuple(FailOn)))
+            fmt = choice(query, "format", first(ReportFormat.JSON, GATE_FORMATS))
             verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt)
             return (
                 200,

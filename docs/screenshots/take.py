@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/screenshots/take.py     # writes docs/screenshots/<page>.png
 
-Builds the same store as the browser test (the sample logs plus 16 runs of a playbook
+Builds the same store as the browser test (the sample logs plus 18 runs of a playbook
 that slowed down), starts the dashboard with a bare ``streamlit run``, opens every page
 the sidebar offers in Debian's chromium and captures each page at its full height."""
 
@@ -19,7 +19,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from ansiscope.store import open_store  # noqa: E402
 from tests.analytics.history import write_run  # noqa: E402
-from tests.conftest import sample_paths  # noqa: E402
+from tests.conftest import other_samples  # noqa: E402
 from tests.e2e.dashboard_pages import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -40,8 +40,8 @@ def sample_store(folder: Path) -> Path:
     db = folder / "samples.duckdb"
     store = open_store(db)
     slower = {"Build the release": 2.0}
-    runs = [write_run(logs, i, slower=slower if i >= 14 else None) for i in range(16)]
-    ingest(store, *sample_paths(), *runs)
+    runs = [write_run(logs, i, slower=slower if i >= 14 else None) for i in range(18)]
+    ingest(store, *other_samples(), *runs)
     store.close()
     return db
 

@@ -8,6 +8,11 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from ansiscope.analytics.detector import Params, Verdict
+from ansiscope.analytics.gate import FailOn, Finding, FindingKind, GateResult, gate_target
+from ansiscope.analytics.gate import gate as run_gate
+from ansiscope.errors import UsageError
+from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.clirun import Result, run_cli
 
@@ -236,3 +241,53 @@ def test_step_summary_is_written(
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
     assert gate(capsys, db, "--file", str(write_run(logs, 15))).code == 0
     assert summary.read_text().startswith("### ansiscope gate: PASS")
+
+
+def test_gate_target_resolves_a_ref_or_a_playbooks_latest_run(
+    history: tuple[Path, str],
+) -> None:
+    _, db = history
+    store = open_store(db, read_only=True)
+    try:
+        latest = store.resolve_run("latest")
+        assert gate_target(store, "latest") == latest
+        assert gate_target(store, "latest", "deploy.yml") == latest
+        assert gate_target(store, latest[:12], "ignored-unless-latest.yml") == latest
+        with pytest.raises(UsageError, match=r"no stored run of playbook 'other\.yml'"):
+            gate_target(store, "latest", "other.yml")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "failing"),
+    [
+        (FailOn.REGRESSION, ["slow"]),
+        (FailOn.SUSPECT, ["slow", "maybe"]),
+        (FailOn.NEVER, []),
+    ],
+)
+def test_fail_on_decides_which_gating_findings_fail(fail_on: FailOn, failing: list[str]) -> None:
+    findings = [
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=True, task="slow"),
+        Finding(FindingKind.TASK, Verdict.SUSPECT, gating=True, task="maybe"),
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=False, task="not gating"),
+        Finding(FindingKind.TASK, Verdict.OK, gating=True, task="fine"),
+    ]
+    result = GateResult("r1", "deploy.yml", Params(), findings, history_runs=20)
+    assert [f.task for f in result.failing(fail_on)] == failing
+    assert result.verdict(fail_on) == ("regression" if failing else "pass")
+    assert result.document(fail_on)["params"]["fail_on"] == fail_on.value
+
+
+def test_finding_kinds_in_the_json_contract(history: tuple[Path, str]) -> None:
+    _, db = history
+    store = open_store(db, read_only=True)
+    try:
+        result = run_gate(store, store.resolve_run("latest"))
+    finally:
+        store.close()
+    kinds = {f.kind for f in result.findings}
+    assert kinds <= set(FindingKind) and FindingKind.TOTAL in kinds
+    assert {d["kind"] for d in result.document()["findings"]} == {str(k) for k in kinds}
+    assert all(type(d["kind"]) is str for d in result.document()["findings"])

@@ -97,3 +97,29 @@ def test_prune_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> No
     assert kept.code == 0 and "0 runs older than" in kept.out
     bad = run_cli(capsys, "prune", "--older-than", "soon", "--db", db)
     assert bad.code == 2 and "expected an age" in bad.err
+
+
+def test_ingest_of_a_followed_file_read_to_its_end_succeeds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file ``watch`` read to its end (every run over, the file not closed yet: the
+    watcher was stopped) adds no event when ``ingest`` finishes it: that is no failure."""
+    from ansiscope.ingest.ingester import Ingester
+    from ansiscope.store import open_store
+
+    db = str(tmp_path / "s.duckdb")
+    log = SAMPLES / "jsonl" / "site-2.19.jsonl"
+    store = open_store(db)
+    ingester = Ingester(store)
+    feed = ingester.track(log)
+    assert feed is not None
+    ingester.pump(feed)  # as watch does: read, not finished
+    (record,) = store.writer().file_records()
+    assert record.state == "following" and record.offset == log.stat().st_size
+    store.close()
+    result = run_cli(capsys, "ingest", str(log), "--db", db, "-q")
+    assert result.code == 0, result.err
+    store = open_store(db)
+    assert [r.state for r in store.writer().file_records()] == ["done"]
+    assert len(store.list_runs()) == len(runs_of(log))
+    store.close()

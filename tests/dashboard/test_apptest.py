@@ -16,7 +16,7 @@ from ansiscope.analytics.views import current_regressions
 from ansiscope.dashboards.style import missing
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
-from tests.conftest import sample_paths
+from tests.conftest import other_samples
 from tests.e2e.dashboard_pages import LEAKS, SNAKE
 from tests.ingest.helpers import ingest
 
@@ -37,11 +37,11 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     logs.mkdir()
     history = [
         write_run(logs, i, slower={"Build the release": 2.0} if i >= 14 else None)
-        for i in range(16)
+        for i in range(18)
     ]
     db = folder / "dash.duckdb"
     store = open_store(db)
-    ingest(store, *sample_paths(), *history)
+    ingest(store, *other_samples(), *history)
     store.close()
     return str(db)
 

@@ -17,7 +17,7 @@ import pytest
 
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
-from tests.conftest import ROOT, sample_paths
+from tests.conftest import ROOT, other_samples
 from tests.e2e.dashboard_pages import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -38,7 +38,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 
 @pytest.fixture(scope="session")
 def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample logs plus 16 runs of a playbook whose build step doubles at run 14."""
+    """The sample logs plus 18 runs of a playbook whose build step doubles at run 14 (four slow runs: a confirmed step)."""
     folder = tmp_path_factory.mktemp("browser-samples")
     logs = folder / "history"
     logs.mkdir()
@@ -46,10 +46,10 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = open_store(db)
     ingest(
         store,
-        *sample_paths(),
+        *other_samples(),
         *(
             write_run(logs, i, slower={"Build the release": 2.0} if i >= 14 else None)
-            for i in range(16)
+            for i in range(18)
         ),
     )
     store.close()

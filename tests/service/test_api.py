@@ -92,7 +92,11 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
     status, body, headers = fetch(f"{url}/api/gate?run={doc['run_ids'][0]}")
     assert status == 200 and headers["X-Ansiscope-Verdict"] == "pass"
     assert json.loads(body)["history_runs"] == 11
-    slow = write_run(logs, 12, slower={"Restart the service": 3.0})
+    for i in (12, 13):  # one slow run is only a suspect; the third in a row confirms it
+        slow = write_run(logs, i, slower={"Restart the service": 3.0})
+        status, body, _ = fetch(f"{url}/api/runs?name=slow-{i}.jsonl", slow.read_bytes())
+        assert status == 201, body
+    slow = write_run(logs, 14, slower={"Restart the service": 3.0})
     result = run_cli_server(url, "--file", str(slow), "--format", "json")
     assert result.code == 1 and json.loads(result.out)["verdict"] == "regression"
 

@@ -142,7 +142,8 @@ def test_regression_and_flaky_gauges(tmp_path: Path) -> None:
     paths = [
         write_run(logs, i, fail={"Check the banner"} if i in (3, 4) else None) for i in range(14)
     ]
-    paths.append(write_run(logs, 14, slower={"Restart the service": 3.0}))
+    # a step the gate confirms: three slow runs in a row (one slow run is only a suspect)
+    paths += [write_run(logs, i, slower={"Restart the service": 3.0}) for i in (14, 15, 16)]
     ingest(store, *paths)
     findings = Findings()
     reg = CollectorRegistry()

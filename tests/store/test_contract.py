@@ -4,6 +4,7 @@ files say), never from one backend's answers."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -229,3 +230,22 @@ def test_every_sample_round_trips(new_store: NewStore) -> None:
     for playbook in latest:
         history = store.task_history_frame(playbook)
         assert not history.empty and history["wall_s"].notna().any()
+
+
+def test_a_batch_of_many_result_chunks(new_store: NewStore, tmp_path: Path) -> None:
+    """Results arrive as Arrow chunks of 4,096 with dictionaries of their own; a batch
+    holds many of them (a 10,000-result file is one batch)."""
+    from tests.conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from jsonl_gen import generate
+
+    big = tmp_path / "big.jsonl"
+    generate(big, 10_000)
+    store = new_store()
+    ingest(store, big)
+    assert stored_results(store) == expected_results(big)
+    assert (
+        sum(v for _, _, v in [(m, p, v) for m, p, _, v in store.counters() if m == "task_results"])
+        == 10_000
+    )

@@ -203,6 +203,9 @@ class Db:
         settings: dict[str, Any] = {}
         if token is not None:
             settings["insert_deduplication_token"] = token
+        # a batch's results come in chunks, each with dictionaries of its own: Arrow's
+        # IPC stream (how the table travels) takes one dictionary per column
+        data = data.unify_dictionaries()
         try:
             self.raw.insert_arrow(table, data, settings=settings)
         except Exception as exc:

@@ -189,7 +189,14 @@ class ClickHouseStore(ClickHouseReader):
         return Pruned(deleted, before, self.size_bytes())
 
     def publish(self) -> None:
-        """Readers in other processes open the store itself: nothing to publish."""
+        """Readers in other processes open the store itself: nothing to publish. chDB is
+        the exception: its engine lives in this process and no other may open its
+        folder, so there is nothing other processes could read."""
+        if self.db.target.chdb_path is not None:
+            raise StoreError(
+                f"{self.url}: chDB runs inside one process; other processes (the dashboard) "
+                "cannot read it: use a ClickHouse server (clickhouse://) or a DuckDB file"
+            )
         return None
 
     def close(self) -> None:

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.store.conftest import _chdb_root
+
 SERVER_ENV = "ANSISCOPE_TEST_CLICKHOUSE_URL"
 
 
 @pytest.fixture(scope="session")
-def chdb_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("chdb")
+def chdb_root() -> Path:
+    """The one chDB folder of this process (the contract suite's too)."""
+    return Path(_chdb_root())
 
 
 @pytest.fixture

@@ -17,21 +17,21 @@ from rich.table import Table
 from ansiscope import client
 from ansiscope.analytics.acks import load_acks
 from ansiscope.analytics.detector import Params
-from ansiscope.analytics.gate import GateResult
+from ansiscope.analytics.gate import FailOn, GateResult, gate_target
 from ansiscope.analytics.gate import gate as run_gate
+from ansiscope.analytics.runtree import RunTree
 from ansiscope.analytics.views import run_tree
-from ansiscope.cli import cli
-from ansiscope.cli_notify import notifier_from, notify_options
-from ansiscope.cli_store import db_option, label_option
+from ansiscope.cli.options import NotifyOptions, db_option, label_option, notify_options
 from ansiscope.errors import ParseError, UsageError
 from ansiscope.exporters import gate_report
-from ansiscope.ingest.ingester import Ingester
+from ansiscope.exporters.formats import GATE_FORMATS, ReportFormat, first, render_gate
+from ansiscope.ingest.files import ingest_last_run
 from ansiscope.ingest.labels import run_labels
-from ansiscope.store import Store, open_store
+from ansiscope.store import open_store
 from ansiscope.store.invocation import describe
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option("--run", "run_ref", metavar="RUN_ID|latest", help="A stored run.")
 @click.option(
@@ -41,15 +41,18 @@ from ansiscope.store.invocation import describe
 @click.option("--window", default=30, show_default=True, help="Successful runs in the baseline.")
 @click.option(
     "--fail-on",
-    type=click.Choice(["regression", "suspect", "never"]),
-    default="regression",
+    type=click.Choice([f.value for f in FailOn]),
+    default=FailOn.REGRESSION.value,
     show_default=True,
 )
 @click.option(
     "--ack", "ack_file", metavar="acks.yml", help="Known regressions: reported, not failed."
 )
 @click.option(
-    "--format", "out_fmt", type=click.Choice(["text", "json", "markdown", "junit"]), default="text"
+    "--format",
+    "out_fmt",
+    type=click.Choice(["text", *first(ReportFormat.JSON, GATE_FORMATS)]),
+    default="text",
 )
 @click.option("--output", metavar="FILE", help="Write the report here instead of stdout.")
 @click.option(
@@ -69,11 +72,7 @@ def gate(
     output: str | None,
     server: str | None,
     labels: tuple[str, ...],
-    slack_webhook: str | None,
-    teams_webhook: str | None,
-    channel: str | None,
-    only_on: str,
-    dashboard_url: str | None,
+    notify: NotifyOptions,
 ) -> None:
     """Judge a run against its playbook's history; exit 1 on a regression.
 
@@ -84,62 +83,50 @@ def gate(
     if server:
         _remote(server, run_ref, log, fail_on, out_fmt, output)
         return
+    failing = FailOn(fail_on)
     acks = load_acks(ack_file) if ack_file else []
     store = open_store(db, create=log is not None)  # --run on a missing store: create nothing
     try:
-        run_id = (
-            _ingest_log(store, log, labels) if log else _pick(store, run_ref or "latest", playbook)
-        )
+        if log:
+            run_id = ingest_last_run(store, log, run_labels(labels))
+        else:
+            run_id = gate_target(store, run_ref or "latest", playbook)
         result = run_gate(store, run_id, Params(window=window), acks)
-        target = notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
-        tree = run_tree(store, run_id) if target else None
+        target = notify.notifier()
+        tree: RunTree | None = run_tree(store, run_id) if target else None
     finally:
         store.close()
     if tree is not None:
         for line in target.notify(tree, result):
             click.echo(line, err=True)
-    renderers = {
-        "json": lambda: gate_report.json_bytes(result, fail_on),
-        "markdown": lambda: gate_report.markdown(result, fail_on).encode(),
-        "junit": lambda: gate_report.junit(result, fail_on),
-    }
+    _write_report(result, failing, out_fmt, output)
+    _append_step_summary(gate_report.markdown(result, failing))
+    sys.exit(1 if result.failing(failing) else 0)
+
+
+def _write_report(result: GateResult, fail_on: FailOn, out_fmt: str, output: str | None) -> None:
     if out_fmt == "text":
         _print_text(result, fail_on, output)
+        return
+    _write(render_gate(out_fmt, result, fail_on), output)
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output:
+        Path(output).write_bytes(data)
     else:
-        data = renderers[out_fmt]()
-        if output:
-            Path(output).write_bytes(data)
-        else:
-            sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(data)
+
+
+def _append_step_summary(markdown: str) -> None:
+    """GitHub Actions shows $GITHUB_STEP_SUMMARY on the job's page."""
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as f:
-            f.write(gate_report.markdown(result, fail_on) + "\n")
-    sys.exit(1 if result.failing(fail_on) else 0)
+            f.write(markdown + "\n")
 
 
-def _pick(store: Store, ref: str, playbook: str | None) -> str:
-    if ref == "latest" and playbook:
-        run_id = store.latest_run_of(playbook)
-        if run_id is None:
-            raise UsageError(f"no stored run of playbook {playbook!r}")
-        return run_id
-    return store.resolve_run(ref)
-
-
-def _ingest_log(store: Store, log: str, labels: tuple[str, ...]) -> str:
-    path = Path(log)
-    if not path.exists():
-        raise ParseError(log, "no such file")
-    ingester = Ingester(store, run_labels(labels))
-    ingester.backfill(path)
-    run_id = store.last_run_from(str(path))
-    if run_id is None:
-        raise ParseError(log, "no Ansible run found in it")
-    return run_id
-
-
-def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:
+def _print_text(result: GateResult, fail_on: FailOn, output: str | None) -> None:
     if output:
         with open(output, "w", encoding="utf-8") as fh:
             _render(Console(file=fh, width=160, highlight=False), result, fail_on)
@@ -148,7 +135,7 @@ def _print_text(result: GateResult, fail_on: str, output: str | None) -> None:
         _render(Console(width=width, highlight=False), result, fail_on)
 
 
-def _render(console: Console, result: GateResult, fail_on: str) -> None:
+def _render(console: Console, result: GateResult, fail_on: FailOn) -> None:
     console.print(gate_report.headline(result, fail_on))
     console.print(
         f"run {result.run_id} of {result.playbook or '?'}; "
@@ -182,12 +169,7 @@ def _remote(
         run = client.upload(server, path)[-1]
     fmt = "markdown" if out_fmt == "text" else out_fmt
     verdict, body = client.gate(server, run, fail_on, fmt)
-    if output:
-        Path(output).write_bytes(body)
-    else:
-        sys.stdout.buffer.write(body)
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
-    if summary_file and fmt == "markdown":
-        with open(summary_file, "a", encoding="utf-8") as f:
-            f.write(body.decode() + "\n")
+    _write(body, output)
+    if fmt == "markdown":
+        _append_step_summary(body.decode())
     sys.exit(1 if verdict == "regression" else 0)

@@ -10,18 +10,16 @@ from typing import Any
 
 import click
 
-from ansiscope.cli import cli
-from ansiscope.cli_notify import notifier_from, notify_options
-from ansiscope.cli_store import db_option, label_option
+from ansiscope.cli.options import NotifyOptions, db_option, label_option, notify_options
 from ansiscope.errors import UsageError
 from ansiscope.ingest.labels import run_labels
 from ansiscope.service.core import MAX_UPLOAD, Service
-from ansiscope.service.webconfig import load_web_config, plain_checker, read_password
+from ansiscope.service.webconfig import Check, load_web_config, plain_checker, read_password
 from ansiscope.store import open_store
 from ansiscope.store.retention import parse_age
 
 
-@cli.command()
+@click.command()
 @db_option
 @click.option(
     "--watch",
@@ -75,11 +73,7 @@ def serve(
     max_upload: int,
     top_playbooks: int,
     labels: tuple[str, ...],
-    slack_webhook: str | None,
-    teams_webhook: str | None,
-    channel: str | None,
-    only_on: str,
-    dashboard_url: str | None,
+    notify: NotifyOptions,
 ) -> None:
     """Own the store, follow folders, serve /metrics, /healthz and the JSON API.
 
@@ -93,6 +87,41 @@ def serve(
         raise UsageError(f"not a folder: {', '.join(missing)}")
     if retention:
         parse_age(retention)
+    checker, tls = _auth_and_tls(web_config, tls_cert, tls_key)
+    store = open_store(db)
+    service = Service(
+        store,
+        watch=roots,
+        poll=poll,
+        labels=run_labels(labels),
+        auth=checker,
+        max_upload=max_upload,
+        retention_age=retention,
+        top_n=top_playbooks,
+        dashboard_port=dashboard_port,
+        notifier=notify.notifier() or None,
+    )
+    done = threading.Event()
+
+    def _stop(signum: int, _frame: Any) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)  # before the threads start: a stop is never lost
+    signal.signal(signal.SIGINT, _stop)
+    bound = service.start(bind, port, tls)
+    started = dashboard_port if service.dashboard is not None else 0  # chDB: none
+    _announce(db, "https" if tls else "http", bind, bound, started, roots)
+    done.wait()
+    click.echo("stopping: finishing the current batch…", err=True)
+    service.shutdown()
+    click.echo("stopped", err=True)
+
+
+def _auth_and_tls(
+    web_config: str | None, tls_cert: str | None, tls_key: str | None
+) -> tuple[Check | None, tuple[str, str] | None]:
+    """Basic auth (the environment, or the web config's users) and the TLS pair (the
+    flags, or the web config)."""
     if bool(tls_cert) != bool(tls_key):
         raise UsageError("--tls-cert and --tls-key go together")
     user = os.environ.get("ANSISCOPE_AUTH_USER")
@@ -109,29 +138,12 @@ def serve(
         if config.tls:
             tls_cert, tls_key = config.tls
         checker = config.checker() or checker
-    store = open_store(db)
-    service = Service(
-        store,
-        watch=roots,
-        poll=poll,
-        labels=run_labels(labels),
-        auth=checker,
-        max_upload=max_upload,
-        retention_age=retention,
-        top_n=top_playbooks,
-        dashboard_port=dashboard_port,
-        notifier=notifier_from(slack_webhook, teams_webhook, channel, only_on, dashboard_url)
-        or None,
-    )
-    done = threading.Event()
+    return checker, (tls_cert, tls_key) if tls_cert and tls_key else None
 
-    def _stop(signum: int, _frame: Any) -> None:
-        done.set()
 
-    signal.signal(signal.SIGTERM, _stop)  # before the threads start: a stop is never lost
-    signal.signal(signal.SIGINT, _stop)
-    bound = service.start(bind, port, (tls_cert, tls_key) if tls_cert and tls_key else None)
-    scheme = "https" if tls_cert else "http"
+def _announce(
+    db: str, scheme: str, bind: str, bound: int, dashboard_port: int, roots: list[Path]
+) -> None:
     base = f"{scheme}://{bind}:{bound}"
     click.echo(f"ansiscope serving {db}", err=True)
     click.echo(f"  metrics   {base}/metrics", err=True)
@@ -143,7 +155,3 @@ def serve(
         )
     if roots:
         click.echo(f"  watching  {', '.join(map(str, roots))}", err=True)
-    done.wait()
-    click.echo("stopping: finishing the current batch…", err=True)
-    service.shutdown()
-    click.echo("stopped", err=True)
