@@ -11,7 +11,7 @@ import orjson
 from ansiscope.cli.inputs import RejectReporter, open_log
 from ansiscope.cli.options import format_option
 from ansiscope.errors import ParseError
-from ansiscope.parser.events import Event, HostResult, Rejected, Warning
+from ansiscope.parser.events import AnsibleWarning, Event, HostResult, Rejected
 from ansiscope.redact import redact
 
 
@@ -37,6 +37,6 @@ def public_event(event: Event) -> Event:
     """The event as it may leave the process: messages redacted, no_log kept censored."""
     if isinstance(event, HostResult) and (event.msg or event.no_log):
         return dataclasses.replace(event, msg=None if event.no_log else redact(event.msg))
-    if isinstance(event, Warning):
+    if isinstance(event, AnsibleWarning):
         return dataclasses.replace(event, message=redact(event.message) or "")
     return event

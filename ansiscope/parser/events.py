@@ -432,11 +432,6 @@ class Rejected(Event):
         return f"{where} (byte {self.offset}): {self.reason}"
 
 
-# The event's old name, still imported by the CLI modules (not ours to edit now) until
-# the ansiscope/cli/ package lands: remove it then. Nothing in this module reads it.
-Warning = AnsibleWarning  # noqa: A001
-
-
 def run_status_from_stats(stats: dict[str, HostStats]) -> RunStatus:
     """Ansible's own verdict from its recap: any failure beats any unreachable host."""
     if any(s.failures for s in stats.values()):
