@@ -432,7 +432,7 @@ class Emitter:
             down = unreachable.get(host, [])
             for failure in down[: min(max(0, len(down) - recap.unreachable), ignored)]:
                 ignored -= 1
-                self._amend(offset, failure, Status.IGNORED)
+                self._amend(offset, failure, Status.IGNORED, was=Status.UNREACHABLE)
             failures = failed.get(host, [])
             if len(failures) <= recap.failures:
                 continue
@@ -452,7 +452,9 @@ class Emitter:
                     continue
                 self._amend(offset, failure, status)
 
-    def _amend(self, offset: int, failure: _Failure, status: Status) -> None:
+    def _amend(
+        self, offset: int, failure: _Failure, status: Status, was: Status = Status.FAILED
+    ) -> None:
         self.add(
             StatusAmended,
             offset,
@@ -460,6 +462,7 @@ class Emitter:
             host=failure.host,
             task_id=failure.task_id,
             status=status,
+            was=was,
         )
 
     def _rescue_likeness(self, failure: _Failure) -> int:

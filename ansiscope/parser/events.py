@@ -329,7 +329,8 @@ class HostResult(Event):
 
 @dataclasses.dataclass(slots=True)
 class StatusAmended(Event):
-    """A failure re-read as ignored or rescued once the recap told us so."""
+    """A failure (or, under ``ignore_unreachable``, an unreachable result: ``was``)
+    re-read as ignored or rescued once the recap told us so."""
 
     @property
     def kind(self) -> str:
@@ -340,6 +341,7 @@ class StatusAmended(Event):
     host: str
     task_id: str
     status: Status
+    was: Status = Status.FAILED
 
 
 @dataclasses.dataclass(slots=True)

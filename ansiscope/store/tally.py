@@ -56,11 +56,12 @@ class Tallies:
             if tally is not None:
                 tally.tasks.add(t.task_id)
 
-    def amend(self, run_id: str, status: str) -> None:
-        """A stored failure re-read as ignored or rescued."""
+    def amend(self, run_id: str, status: str, was: str = Status.FAILED) -> None:
+        """A stored result re-read: a failure (or an unreachable result, ``was``) as
+        ignored or rescued."""
         tally = self.open.get(run_id)
         if tally is not None:
-            tally.statuses[Status.FAILED] -= 1
+            tally.statuses[was] -= 1
             tally.statuses[status] += 1
 
     def pop(self, run_id: str) -> Tally | None:

@@ -1,8 +1,8 @@
 """Real ansible-playbook, 25 runs: one task becomes 3× slower from run N on. The gate
-passes every run before N and fails within three runs from N (a step is confirmed by
-three slow runs at most; one slow run alone never fails) naming that task (and no other
-task), and then fails on every run (no flapping); a task with pure noise is never
-flagged."""
+passes every run before N, fails within three runs from N (a step is confirmed by three
+slow runs at most; one slow run alone never fails) and names that task (and no other
+task) within them, and then fails on every run (no flapping); a task with pure noise is
+never flagged."""
 
 from __future__ import annotations
 
@@ -101,7 +101,9 @@ def test_gate_catches_a_real_slowdown_and_only_it(
     assert codes[:N] == [0] * N, (codes, reasons)
     caught = [i for i in range(N, min(N + 3, RUNS)) if codes[i] == 1]
     assert caught, (codes, failing_tasks)
-    assert failing_tasks[caught[0]] == ["Steady work"]
     assert codes[caught[0] :] == [1] * (RUNS - caught[0]), codes  # held, not flapping
+    # the task is named within the same three runs (the total may be confirmed first)
+    named = [i for i in range(N, min(N + 3, RUNS)) if failing_tasks[i] == ["Steady work"]]
+    assert named, (codes, failing_tasks)
     assert all(tasks in ([], ["Steady work"]) for tasks in failing_tasks)
     assert noisy_flags == []

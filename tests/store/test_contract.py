@@ -249,3 +249,15 @@ def test_a_batch_of_many_result_chunks(new_store: NewStore, tmp_path: Path) -> N
         sum(v for _, _, v in [(m, p, v) for m, p, _, v in store.counters() if m == "task_results"])
         == 10_000
     )
+
+
+def test_counters_follow_results_re_read_by_the_recap(new_store: NewStore) -> None:
+    """Under ignore_unreachable the recap re-reads unreachable results as ignored (and
+    failures as ignored or rescued): the result counters follow what was re-read."""
+    store = new_store()
+    loops = SAMPLES / "jsonl" / "loops-2.19.jsonl"
+    ingest(store, loops)
+    want: Counter[str] = Counter(status for *_, status in expected_results(loops).elements())
+    assert want["ignored"] and want["unreachable"] < want["ignored"] + want["unreachable"]
+    got = {label: int(v) for (_, label), v in counter(store, "task_results").items() if v}
+    assert got == dict(want)

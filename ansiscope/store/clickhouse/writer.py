@@ -190,8 +190,8 @@ class Writer:
         self.tallies.add_results(batch.statuses, batch.hosts)
         self.tallies.add_tasks(tasks)
         amended = [(e.run_id, e.result_seq, str(e.status)) for e in by_type[StatusAmended]]
-        for run_id, _, status in amended:
-            self.tallies.amend(run_id, status)
+        for e in by_type[StatusAmended]:
+            self.tallies.amend(e.run_id, str(e.status), str(e.was))
         self._rows(batch, by_type, ver)
         if amended:
             self._amend(amended, 2 * ver + 1)

@@ -158,8 +158,8 @@ class Writer:
             self.tallies.start(e.run_id for e in starts)
         self.tallies.add_results(batch.statuses, batch.hosts)
         self.tallies.add_tasks(tasks)
-        for run_id, _, status in amended:
-            self.tallies.amend(run_id, status)
+        for e in by_type[StatusAmended]:
+            self.tallies.amend(e.run_id, str(e.status), str(e.was))
         if results is not None:
             load(self.con, "results", results)
             del results

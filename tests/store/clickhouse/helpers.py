@@ -69,7 +69,8 @@ def assert_exact(got: dict[str, Any], want: dict[str, Any], runs: int) -> None:
     counters = got["counters"]
     assert counters["ingested_events"] == want["events"]
     assert counters["runs"] == runs
-    assert {k: v for k, v in counters.items() if k.startswith("task_results:")} == want["statuses"]
+    statuses = {k: v for k, v in counters.items() if k.startswith("task_results:")}
+    assert statuses == want["statuses"], (statuses, want["statuses"])
 
 
 if __name__ == "__main__":
