@@ -1,7 +1,10 @@
 """Benchmark the dashboard: each page's render time under AppTest with SIZE host results
 stored (after a warm-up render, as a user sees it once caches are warm).
 
-    python bench/dashboard.py SIZE        # default 1000000
+    python bench/dashboard.py SIZE [--db URL]   # default 1000000
+
+``--db chdb:///PATH`` (or ``clickhouse://…``) renders from ClickHouse; a store there
+that already holds SIZE results is reused (``bench/history.py``).
 
 Target: every page ≤1 s after warm-up.
 """
@@ -17,11 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from jsonl_gen import generate
+from history import build
+from jsonl_gen import TASKS
 from streamlit.testing.v1 import AppTest
-
-from ansiscope.ingest.ingester import Ingester
-from ansiscope.store import open_store
 
 APP = str(Path(__file__).resolve().parent.parent / "ansiscope" / "dashboards" / "app.py")
 PAGES = [
@@ -46,21 +47,20 @@ def render(page: str | None) -> float:
 
 
 def main() -> None:
-    size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    db = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv else None
+    args = [a for a in sys.argv[1:] if a not in ("--db", db)]
+    size = int(args[0]) if args else 1_000_000
     with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "history.jsonl"
-        generate(log, size)
-        db = Path(tmp) / "dash.duckdb"
-        store = open_store(db)
-        ingester = Ingester(store)
-        assert ingester.backfill(log)
-        store.close()
-        os.environ["ANSISCOPE_DASHBOARD_DB"] = str(db)
+        url = db or str(Path(tmp) / "dash.duckdb")
+        stored = build(url, size, TASKS)
+        os.environ["ANSISCOPE_DASHBOARD_DB"] = url
+        print(f"{stored:,} host results in {url}")
         for page in PAGES:
             cold = render(page)
             warm = min(render(page) for _ in range(3))
             print(
-                f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · warm {warm * 1000:5.0f} ms (target ≤1000 ms)"
+                f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · "
+                f"warm {warm * 1000:5.0f} ms (target ≤1000 ms)"
             )
 
 

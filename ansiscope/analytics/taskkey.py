@@ -45,22 +45,30 @@ class TaskKeys:
     def __init__(self) -> None:
         self._by_name: dict[tuple[str, ...], str] = {}
         self._by_place: dict[str, str] = {}
+        # a task seen before: its key (fixed once its name is known) and its place,
+        # which is pointed at that key again (it may have been renamed in between)
+        self._seen: dict[tuple[object, ...], tuple[str, str | None]] = {}
 
     def key(
         self, playbook: str | None, play: str | None, role: str | None, path: str | None, name: str
     ) -> str:
         """The stable key of one task: by name, else by place (a renamed task), else new."""
+        seen = self._seen.get((playbook, play, role, path, name))
+        if seen is not None:
+            if seen[1] is not None:
+                self._by_place[seen[1]] = seen[0]
+            return seen[0]
         file, place = split_path(path)
         named = (_text(playbook), _text(play), _text(role), clean_name(_text(name)))
         placed = f"{playbook}\x1f{place}" if place else None
-        key = self._by_name.get(named)
-        if key is None and placed is not None:
-            key = self._by_place.get(placed)  # renamed in place
-        if key is None:
-            key = stable_id("task", *named, file)
+        found = self._by_name.get(named)
+        if found is None and placed is not None:
+            found = self._by_place.get(placed)  # renamed in place
+        key = stable_id("task", *named, file) if found is None else found
         self._by_name.setdefault(named, key)
         if placed is not None:
             self._by_place[placed] = key
+        self._seen[(playbook, play, role, path, name)] = (key, placed)
         return key
 
     def keys(
