@@ -34,10 +34,11 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import open_input
+from ansiscope.service.answers import Answers
 from ansiscope.service.http_api import BadRequest, count, one
 from ansiscope.service.server import HttpServer
 from ansiscope.service.webconfig import Check
-from ansiscope.store import MAX_RUNS, Store, backend_errors, retention
+from ansiscope.store import MAX_RUNS, Store, backend_errors, is_file_store, retention
 from ansiscope.store.records import Written
 
 MAX_UPLOAD = 256 * 1024 * 1024
@@ -91,6 +92,10 @@ class Service:
         self._rendered: dict[str, tuple[float, tuple[object, ...], bytes]] = {}
         self._deleted = 0  # runs deleted by retention: a change to what is stored
         self._render_lock = threading.Lock()
+        # a DuckDB file is written by this process only (it holds the lock)
+        self._listings: Answers[list[dict[str, Any]]] = Answers(
+            self.stored_version, sole_writer=is_file_store(store.url)
+        )
         self.registry = CollectorRegistry()
         self.findings = Findings()
         self.registry.register(
@@ -376,14 +381,21 @@ class Service:
         return render_run(fmt, run, result, history), content_type(fmt)
 
     def runs(self, query: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """The runs matching an API query (playbook, status, limit, ...)."""
-        with self.store.reader() as store:
-            return store.list_runs(
-                playbook=one(query, "playbook"),
-                status=one(query, "status"),
-                since=retention.parse_since(one(query, "since")),
-                limit=count(query, "limit", 50, MAX_RUNS),
-            )
+        """The runs matching an API query (playbook, status, limit, ...); the same query
+        is answered again from memory until something is stored."""
+        playbook, status, since = one(query, "playbook"), one(query, "status"), one(query, "since")
+        limit = count(query, "limit", 50, MAX_RUNS)
+
+        def listing() -> list[dict[str, Any]]:
+            with self.store.reader() as store:
+                return store.list_runs(
+                    playbook=playbook,
+                    status=status,
+                    since=retention.parse_since(since),
+                    limit=limit,
+                )
+
+        return self._listings.get((playbook, status, since, limit), listing)
 
     def health(self) -> tuple[int, dict[str, Any]]:
         """The HTTP status and body of ``/healthz``."""
