@@ -8,7 +8,7 @@ older stores, which held three fields, the format packed into the metric's name)
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from ansiscope.store.counters import CounterKey
 
@@ -20,9 +20,9 @@ def encode(counts: Mapping[CounterKey, float]) -> list[tuple[str, float]]:
     return sorted((SEP.join(key), value) for key, value in counts.items())
 
 
-def decode(counts: Iterable[tuple[str, float]]) -> dict[CounterKey, float]:
+def decode(counts: Mapping[str, float]) -> dict[CounterKey, float]:
     """A ledger row's counts map, keyed by counter."""
-    return {decode_key(key): float(value) for key, value in counts}
+    return {decode_key(key): float(value) for key, value in counts.items()}
 
 
 def decode_key(text: str) -> CounterKey:

@@ -85,7 +85,7 @@ class Writer:
         for row in latest.values():
             records.append(FileRecord(*row[:12]))
             self.passes[row[0]] = int(row[12])
-            self.totals[row[0]] = decode(row[13])
+            self.totals[row[0]] = decode(dict(row[13]))
         return records
 
     def save_file(self, record: FileRecord) -> None:
