@@ -8,7 +8,7 @@ Exactly-once without transactions rests on three things here:
   versions (``ver``), and readers take the latest (``FINAL``);
 - ``ledger``: one row per committed batch (node, input, pass, offset, the input's
   cumulative counters), written after the batch's data with an
-  ``insert_deduplication_token``; ``counts`` holds per-run counter increments, which
+  ``insert_deduplication_token``; ``counters`` holds per-run counter increments, which
   count only once a ledger row covers the batch that wrote them.
 
 Migrations are idempotent statements (``IF NOT EXISTS``), so two nodes starting at once
@@ -95,7 +95,9 @@ MIGRATIONS: list[list[str]] = [
     # version 3 (as DuckDB's): a column per kind of counter label, where ``label`` meant
     # a status, a format or a bucket by metric and ``ingest_errors:<format>`` carried the
     # format in the metric's name: ``counters`` replaces ``counts`` (a sorting key cannot
-    # change in place), and the ledger's keys hold the same fields (``ledger_keys``)
+    # change in place; ``counts`` is left behind, unread), and the ledger's keys hold the
+    # same fields (``ledger_keys``). Nodes still on version 2 must stop before the upgrade:
+    # what they write to ``counts`` afterwards is not read.
     [
         f"""CREATE TABLE IF NOT EXISTS counters (
             scope String, metric LowCardinality(String), playbook String,

@@ -9,7 +9,7 @@ replays the input from there (the parser is deterministic) and writes the same r
 again, which collapse. A crash after it has nothing to redo.
 
 Counters: an input's own (events stored, lines rejected) ride in its ledger rows as
-running totals for the current pass over it; a run's go into ``counts`` under the run's
+running totals for the current pass over it; a run's go into ``counters`` under the run's
 key, and count only once a ledger row covers the batch that wrote them (``metrics``).
 """
 
