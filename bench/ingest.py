@@ -69,7 +69,7 @@ def ingest(path: Path, db: str) -> None:
     ingester = Ingester(store)
     assert ingester.backfill(path)
     elapsed = time.perf_counter() - start
-    stored = sum(v for m, _, _, v in store.counters() if m == "task_results")
+    stored = sum(v for key, v in store.counters() if key.metric == "task_results")
     store.close()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from prometheus_client.core import (
@@ -32,7 +32,47 @@ from prometheus_client.samples import Exemplar
 from ansiscope import __version__
 from ansiscope.analytics.health import WINDOWS, recovery_times
 from ansiscope.store.base import Reader
-from ansiscope.store.counters import DURATION_BUCKETS
+from ansiscope.store.counters import DURATION_BUCKETS, Increment
+
+
+class CounterFamily(NamedTuple):
+    """How a stored counter is published: its family's name and help, and which
+    ``CounterKey`` columns are its labels (a label is named as its column)."""
+
+    name: str
+    doc: str
+    labels: tuple[str, ...]
+
+
+# Stored counter (``CounterKey.metric``) -> its family, in exposition order. The run
+# duration histogram is built from two of them (buckets and sum) apart from these.
+COUNTER_FAMILIES = {
+    "runs": CounterFamily("ansible_playbook_runs", "Finished playbook runs.", ("playbook",)),
+    "runs_failed": CounterFamily(
+        "ansible_playbook_runs_failed",
+        "Finished runs that failed (a task failed or a host was unreachable).",
+        ("playbook",),
+    ),
+    "task_results": CounterFamily(
+        "ansible_task_results",
+        "Host results of finished runs, by final status.",
+        ("playbook", "status"),
+    ),
+    "ingested_events": CounterFamily(
+        "ansiscope_ingested_events", "Events stored, by input format.", ("source",)
+    ),
+    "ingest_errors": CounterFamily(
+        "ansiscope_ingest_errors",
+        "Input lines quarantined, by format and reason.",
+        ("source", "reason"),
+    ),
+    "truncations": CounterFamily(
+        "ansiscope_truncations",
+        "Followed files found truncated in place (copytruncate).",
+        ("source",),
+    ),
+}
+DURATION_AFTER = "task_results"  # the duration histogram's place among the families
 
 RECOVERY_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
 OTHER = "other"
@@ -171,11 +211,11 @@ class StoreCollector(Collector):
         out.append(size_metric)
         return out
 
-    def _labeller(self, counts: list[tuple[str, str, str, float]]) -> Callable[[str], str]:
+    def _labeller(self, counts: list[Increment]) -> Callable[[str], str]:
         totals: Counter[str] = Counter()
-        for metric, playbook, _, value in counts:
-            if metric == "runs":
-                totals[playbook_label(playbook)] += int(value)
+        for key, value in counts:
+            if key.metric == "runs":
+                totals[playbook_label(key.playbook)] += int(value)
         keep = {name for name, _ in totals.most_common(self.top_n)}
         return lambda path: (
             name if (name := playbook_label(path)) in keep or len(totals) <= self.top_n else OTHER
@@ -183,66 +223,37 @@ class StoreCollector(Collector):
 
     def _counters(
         self,
-        counts: list[tuple[str, str, str, float]],
+        counts: list[Increment],
         label: Callable[[str], str],
         exemplars: list[tuple[str, str, float]] | None = None,
     ) -> list[Metric]:
-        runs = CounterMetricFamily(
-            "ansible_playbook_runs", "Finished playbook runs.", labels=["playbook"]
-        )
-        failed = CounterMetricFamily(
-            "ansible_playbook_runs_failed",
-            "Finished runs that failed (a task failed or a host was unreachable).",
-            labels=["playbook"],
-        )
-        results = CounterMetricFamily(
-            "ansible_task_results",
-            "Host results of finished runs, by final status.",
-            labels=["playbook", "status"],
-        )
-        events = CounterMetricFamily(
-            "ansiscope_ingested_events", "Events stored, by input format.", labels=["source"]
-        )
-        errors = CounterMetricFamily(
-            "ansiscope_ingest_errors",
-            "Input lines quarantined, by format and reason.",
-            labels=["source", "reason"],
-        )
-        truncations = CounterMetricFamily(
-            "ansiscope_truncations",
-            "Followed files found truncated in place (copytruncate).",
-            labels=["source"],
-        )
-        sums: dict[tuple[str, ...], float] = defaultdict(float)
+        """The stored counters as their families (``COUNTER_FAMILIES``), and the run
+        duration histogram (placed after ``DURATION_AFTER``)."""
+        sums: dict[tuple[str, tuple[str, ...]], float] = defaultdict(float)
         buckets: dict[str, dict[str, float]] = defaultdict(dict)
         dsum: dict[str, float] = defaultdict(float)
-        for metric, playbook, lab, value in counts:
-            pb = label(playbook)
-            if metric == "run_duration_bucket":
-                buckets[pb][lab] = buckets[pb].get(lab, 0.0) + value
-            elif metric == "run_duration_sum":
-                dsum[pb] += value
-            elif metric.startswith("ingest_errors:"):
-                sums[("errors", metric.split(":", 1)[1], lab)] += value
-            else:
-                sums[(metric, pb, lab)] += value
-        for key, value in sorted(sums.items()):
-            metric = key[0]
-            if metric == "runs":
-                runs.add_metric([key[1]], value)
-            elif metric == "runs_failed":
-                failed.add_metric([key[1]], value)
-            elif metric == "task_results":
-                results.add_metric([key[1], key[2]], value)
-            elif metric == "ingested_events":
-                events.add_metric([key[2]], value)
-            elif metric == "errors":
-                errors.add_metric([key[1], key[2]], value)
-            elif metric == "truncations":
-                truncations.add_metric([key[2]], value)
+        for key, value in counts:
+            key = key._replace(playbook=label(key.playbook))
+            if key.metric == "run_duration_bucket":
+                buckets[key.playbook][key.le] = buckets[key.playbook].get(key.le, 0.0) + value
+            elif key.metric == "run_duration_sum":
+                dsum[key.playbook] += value
+            elif key.metric in COUNTER_FAMILIES:
+                columns = COUNTER_FAMILIES[key.metric].labels
+                sums[(key.metric, tuple(getattr(key, c) for c in columns))] += value
+        families = {
+            metric: CounterMetricFamily(f.name, f.doc, labels=list(f.labels))
+            for metric, f in COUNTER_FAMILIES.items()
+        }
+        for (metric, values), value in sorted(sums.items()):
+            families[metric].add_metric(list(values), value)
         latest = {label(playbook): (run_id, value) for playbook, run_id, value in exemplars or []}
-        duration = _duration_family(buckets, dsum, latest)
-        return [runs, failed, results, duration, events, errors, truncations]
+        out: list[Metric] = []
+        for metric, family in families.items():
+            out.append(family)
+            if metric == DURATION_AFTER:
+                out.append(_duration_family(buckets, dsum, latest))
+        return out
 
     def _running(
         self, running: list[tuple[str, int, datetime | None]], label: Callable[[str], str]

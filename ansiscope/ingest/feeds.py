@@ -18,7 +18,7 @@ from ansiscope.errors import ParseError
 from ansiscope.ingest.signals import Signal, signal
 from ansiscope.parser import jsondoc, jsonl, runner, text
 from ansiscope.parser.base import LineParser
-from ansiscope.parser.events import Event, LogFormat, Rejected
+from ansiscope.parser.events import Event, LogFormat, Rejected, RejectReason
 from ansiscope.parser.lines import MAX_LINE, iter_line_batches
 from ansiscope.store.records import FileRecord
 
@@ -90,7 +90,11 @@ class LineFeed(Feed):
             for batch in iter_line_batches(f, FEED_LINES):
                 if isinstance(batch, int):  # an oversized line
                     self.parser.reject(
-                        self.pos, self.line_no, f"line longer than {MAX_LINE} bytes, skipped", b""
+                        self.pos,
+                        self.line_no,
+                        RejectReason.TOO_LONG,
+                        f"line longer than {MAX_LINE} bytes, skipped",
+                        b"",
                     )
                     end = self.pos + batch
                     self.pos, self.line_no = end, self.line_no + 1
@@ -153,7 +157,9 @@ class DocumentFeed(Feed):
             return
         with self.path.open("rb") as f:
             events = list(jsondoc.iter_events(f, self.record.source_name))
-        truncated = any(isinstance(e, Rejected) and "truncated" in e.reason for e in events)
+        truncated = any(
+            isinstance(e, Rejected) and e.code == RejectReason.TRUNCATED for e in events
+        )
         if truncated and not final:
             return  # still being written
         self.record.offset, self.record.lines = size, 0
@@ -201,7 +207,7 @@ class RunnerDirFeed(Feed):
                 if not final:
                     self.stalled = True  # writing it does not move the folder's mtime
                     break  # half-written: try again on the next poll
-                self.parser.reject(counter, None, f"{file.name}: unreadable job event: {exc}", b"")
+                runner.reject_event_file(self.parser, counter, file, exc)
                 events = self.parser.emit.drain()
             else:
                 events = self.parser.feed_event(data, counter, None, raw)

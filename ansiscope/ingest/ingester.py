@@ -36,6 +36,7 @@ from ansiscope.parser.detect import Unknown, sniff
 from ansiscope.parser.events import Event, LogFormat
 from ansiscope.store.base import Store
 from ansiscope.store.batch import Batch
+from ansiscope.store.counters import CounterKey
 from ansiscope.store.records import FileRecord, Written
 
 SKIP_SUFFIXES = (".duckdb", ".wal", ".tmp", ".swp", ".gz", ".zip", ".db", ".parquet")
@@ -277,7 +278,7 @@ class Ingester:
     def _truncated_record(self, record: FileRecord) -> None:
         record.state = "truncated"
         self.writer.save_file(record)
-        self.writer.count("truncations", record.format, 1)
+        self.writer.count(CounterKey("truncations", source=record.format), 1)
         self.truncations += 1
         self.feeds.pop(record.file_id, None)
 

@@ -27,6 +27,7 @@ from ansiscope.parser.events import (
     PlayStart,
     Recap,
     Rejected,
+    RejectReason,
     RunEnd,
     RunStart,
     RunStatus,
@@ -76,9 +77,11 @@ class LineParser:
         """End of input at ``offset``: close whatever is still open."""
         return self.emit.finish(offset)
 
-    def reject(self, offset: int, line_no: int | None, reason: str, raw: bytes) -> None:
+    def reject(
+        self, offset: int, line_no: int | None, code: RejectReason, reason: str, raw: bytes
+    ) -> None:
         """Record input that cannot be used, and go on."""
-        self.emit.reject(offset, line_no, reason, raw)
+        self.emit.reject(offset, line_no, code, reason, raw)
 
 
 def iter_line_events(parser: LineParser, stream: BinaryIO) -> Iterator[Event]:
@@ -87,7 +90,13 @@ def iter_line_events(parser: LineParser, stream: BinaryIO) -> Iterator[Event]:
     offset, line_no = 0, 1
     for batch in iter_line_batches(stream, BATCH):
         if isinstance(batch, int):  # an oversized line: skipped, reported
-            parser.reject(offset, line_no, f"line longer than {MAX_LINE} bytes, skipped", b"")
+            parser.reject(
+                offset,
+                line_no,
+                RejectReason.TOO_LONG,
+                f"line longer than {MAX_LINE} bytes, skipped",
+                b"",
+            )
             offset += batch
             line_no += 1
             yield from parser.emit.drain()
@@ -201,7 +210,9 @@ class Emitter:
             if self.run.last_time is None or when > self.run.last_time:
                 self.run.last_time = when
 
-    def reject(self, offset: int, line_no: int | None, reason: str, raw: bytes) -> None:
+    def reject(
+        self, offset: int, line_no: int | None, code: RejectReason, reason: str, raw: bytes
+    ) -> None:
         """Emit a ``Rejected`` event for unusable input."""
         self.rejected += 1
         run_id = self.run.run_id if self.run else ""
@@ -213,6 +224,7 @@ class Emitter:
                 offset=offset,
                 source=self.source,
                 line=line_no,
+                code=code,
                 reason=reason,
                 snippet=snippet(raw),
             )

@@ -68,6 +68,20 @@ class Clock(enum.StrEnum):
     NONE = "none"  # the log has no clock at all: durations are unknown
 
 
+class RejectReason(enum.StrEnum):
+    """Why input was rejected: the quarantine's code and the ``reason`` label of
+    ``ansiscope_ingest_errors`` (set where the input is rejected, never read from the
+    message, so rewording a message changes no metric)."""
+
+    MALFORMED_JSON = "malformed_json"  # starts as JSON (or is a JSON file) but does not decode
+    TRUNCATED = "truncated"  # JSON cut off by the end of the input
+    TOO_LONG = "too_long"  # a line, or a pretty-printed object, over the size limit
+    TOO_DEEP = "too_deep"  # JSON nested deeper than the parser follows
+    NOT_AN_EVENT = "not_an_event"  # valid JSON that is no event of its format
+    BINARY = "binary"  # NUL bytes in text output
+    UNREADABLE = "unreadable"  # an event file that cannot be read
+
+
 RECAP_KEYS = ("ok", "changed", "unreachable", "failures", "skipped", "rescued", "ignored")
 
 
@@ -425,7 +439,8 @@ class Rejected(Event):
 
     source: str
     line: int | None
-    reason: str
+    code: RejectReason  # the cause, as a fixed set: metrics and queries use this
+    reason: str  # the cause, in words, for people
     snippet: str
 
     def message(self) -> str:

@@ -16,7 +16,14 @@ from typing import Any, BinaryIO, ClassVar
 import ijson
 
 from ansiscope.parser.base import Emitter, as_stream, playbook_from_path, seconds_between, stable_id
-from ansiscope.parser.events import Event, HostStats, LogFormat, Status, TaskTiming
+from ansiscope.parser.events import (
+    Event,
+    HostStats,
+    LogFormat,
+    RejectReason,
+    Status,
+    TaskTiming,
+)
 from ansiscope.parser.identity import playbook_name
 from ansiscope.parser.jsonl import id_prefix
 from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
@@ -61,13 +68,22 @@ class JsonDocParser:
             yield from self._walk(reader)
         except ijson.JSONError as exc:
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "malformed"
+            # ijson says so in words only: its message is the one place that tells
             if "premature EOF" in reason:
+                code = RejectReason.TRUNCATED
                 reason = "truncated JSON document (the run was probably cut off)"
             else:
+                code = RejectReason.MALFORMED_JSON
                 reason = f"malformed JSON document: {reason}"
-            self.emit.reject(reader.consumed, None, reason, b"")
+            self.emit.reject(reader.consumed, None, code, reason, b"")
         except (UnicodeDecodeError, ValueError) as exc:
-            self.emit.reject(reader.consumed, None, f"malformed JSON document: {exc}", b"")
+            self.emit.reject(
+                reader.consumed,
+                None,
+                RejectReason.MALFORMED_JSON,
+                f"malformed JSON document: {exc}",
+                b"",
+            )
         yield from self.emit.finish(reader.consumed)
 
     # one token loop per document, its state in locals: the hot path, kept whole
@@ -95,7 +111,11 @@ class JsonDocParser:
                 if len(path) >= MAX_DEPTH:
                     skipping = 1
                     self.emit.reject(
-                        reader.consumed, None, f"value nested over {MAX_DEPTH} levels dropped", b""
+                        reader.consumed,
+                        None,
+                        RejectReason.TOO_DEEP,
+                        f"value nested over {MAX_DEPTH} levels dropped",
+                        b"",
                     )
                     if builder is not None:
                         builder.event("null", None)

@@ -27,7 +27,14 @@ from ansiscope.parser.base import (
     playbook_from_path,
     stable_id,
 )
-from ansiscope.parser.events import AnsibleWarning, Event, HostStats, LogFormat, Status
+from ansiscope.parser.events import (
+    AnsibleWarning,
+    Event,
+    HostStats,
+    LogFormat,
+    RejectReason,
+    Status,
+)
 from ansiscope.parser.identity import HEADER_EVENT, header_run, playbook_name
 from ansiscope.parser.lines import MAX_LINE
 from ansiscope.parser.results import (
@@ -143,7 +150,13 @@ class JsonlParser(LineParser):
                     if status is not None:
                         self._result(doc, status, offset)
                     elif doc.event is None:
-                        self.reject(offset, no, "JSON without an '_event' key", line)
+                        self.reject(
+                            offset,
+                            no,
+                            RejectReason.NOT_AN_EVENT,
+                            "JSON without an '_event' key",
+                            line,
+                        )
                     else:
                         self._dispatch(doc, offset)
                     offset += len(line)
@@ -161,13 +174,25 @@ class JsonlParser(LineParser):
             self._parse_object(data, *self._pretty_start)
         elif sum(len(p) for p in self._pretty) > MAX_LINE:
             self._pretty = None
-            self.reject(self._pretty_start[0], self._pretty_start[1], "object too large", line)
+            self.reject(
+                self._pretty_start[0],
+                self._pretty_start[1],
+                RejectReason.TOO_LONG,
+                "object too large",
+                line,
+            )
 
     def finish(self, offset: int) -> list[Event]:
         """End of input; a half-written object is rejected."""
         if self._pretty is not None:
             start, line_no = self._pretty_start
-            self.reject(start, line_no, "truncated JSON object at end of input", self._pretty[0])
+            self.reject(
+                start,
+                line_no,
+                RejectReason.TRUNCATED,
+                "truncated JSON object at end of input",
+                self._pretty[0],
+            )
             self._pretty = None
         self._report_noise(offset)
         return super().finish(offset)
@@ -182,10 +207,12 @@ class JsonlParser(LineParser):
             self._not_json(raw, offset, line_no, exc)
             return
         except RecursionError:
-            self.reject(offset, line_no, "JSON nested too deeply", raw)
+            self.reject(offset, line_no, RejectReason.TOO_DEEP, "JSON nested too deeply", raw)
             return
         if doc is None or doc.event.__class__ is not str:
-            self.reject(offset, line_no, "JSON without an '_event' key", raw)
+            self.reject(
+                offset, line_no, RejectReason.NOT_AN_EVENT, "JSON without an '_event' key", raw
+            )
             return
         self._dispatch(doc, offset)
 
@@ -196,7 +223,7 @@ class JsonlParser(LineParser):
             msg = raw.decode("utf-8", "replace").split(":", 1)[-1].strip()
             self.emit.add(AnsibleWarning, offset, message=msg)
         elif text.startswith(b"{"):
-            self.reject(offset, line_no, f"malformed JSON: {exc}", raw)
+            self.reject(offset, line_no, RejectReason.MALFORMED_JSON, f"malformed JSON: {exc}", raw)
         else:  # verbose output, stderr: expected around the events
             if not self._noise:
                 self._noise_line = line_no

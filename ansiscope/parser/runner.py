@@ -18,7 +18,15 @@ import orjson
 
 from ansiscope.errors import ParseError
 from ansiscope.parser.base import LineParser, as_stream, iter_line_events, stable_id
-from ansiscope.parser.events import AnsibleWarning, Event, HostStats, Include, LogFormat, Status
+from ansiscope.parser.events import (
+    AnsibleWarning,
+    Event,
+    HostStats,
+    Include,
+    LogFormat,
+    RejectReason,
+    Status,
+)
 from ansiscope.parser.identity import playbook_name
 from ansiscope.parser.results import host_result, parse_time, result_doc, text_or_none
 
@@ -64,14 +72,18 @@ class RunnerParser(LineParser):
         try:
             data = orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            self.reject(offset, line_no, f"malformed JSON: {exc}", line)
+            self.reject(
+                offset, line_no, RejectReason.MALFORMED_JSON, f"malformed JSON: {exc}", line
+            )
             return self.emit.drain()
         return self.feed_event(data, offset, line_no, line)
 
     def feed_event(self, data: Any, offset: int, line_no: int | None, raw: bytes) -> list[Event]:
         """Consume one decoded job event."""
         if not isinstance(data, dict) or not isinstance(data.get("event"), str):
-            self.reject(offset, line_no, "not an ansible-runner job event", raw)
+            self.reject(
+                offset, line_no, RejectReason.NOT_AN_EVENT, "not an ansible-runner job event", raw
+            )
             return self.emit.drain()
         self._dispatch(data, offset)
         return self.emit.drain()
@@ -210,6 +222,12 @@ def is_runner_dir(path: Path) -> bool:
     return path.is_dir() and any(EVENT_FILE.match(p.name) for p in path.glob("*.json"))
 
 
+def reject_event_file(parser: RunnerParser, counter: int, file: Path, exc: Exception) -> None:
+    """Reject an event file that cannot be read (``OSError``) or decoded."""
+    code = RejectReason.UNREADABLE if isinstance(exc, OSError) else RejectReason.MALFORMED_JSON
+    parser.reject(counter, None, code, f"{file.name}: unreadable job event: {exc}", b"")
+
+
 def iter_dir(path: Path) -> Iterator[Event]:
     """Yield events from a runner artifacts or ``job_events/`` folder."""
     parser = RunnerParser(str(path))
@@ -218,7 +236,7 @@ def iter_dir(path: Path) -> Iterator[Event]:
             raw = file.read_bytes()
             data = orjson.loads(raw)
         except (OSError, orjson.JSONDecodeError) as exc:
-            parser.reject(counter, None, f"{file.name}: unreadable job event: {exc}", b"")
+            reject_event_file(parser, counter, file, exc)
             yield from parser.emit.drain()
             continue
         yield from parser.feed_event(data, counter, None, raw)

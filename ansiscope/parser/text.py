@@ -39,6 +39,7 @@ from ansiscope.parser.events import (
     HostStats,
     Include,
     LogFormat,
+    RejectReason,
     RunStatus,
     Status,
     TaskTiming,
@@ -123,7 +124,7 @@ class TextParser(LineParser):
             line = ANSI.sub(b"", line)
         text = line.decode("utf-8", "replace").rstrip("\r\n")
         if "\x00" in text:
-            self.reject(offset, line_no, "binary data in text output", line)
+            self.reject(offset, line_no, RejectReason.BINARY, "binary data in text output", line)
             return self.emit.drain()
         record_start = False  # a log file line that begins a new record
         if text[:1].isdigit() or text[:1] == "[":

@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ansiscope.errors import AnsiscopeError
+from ansiscope.store.counters import CounterKey, Increment
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
 
 MAX_RUNS = 1_000_000  # the most runs one listing returns
 
-# (metric, playbook, label, value) rows of the monotonic counters
-CounterRow = tuple[str, str, str, float]
+# (which counter, its value): the rows of the monotonic counters
+CounterRow = Increment
 
 
 class StoreError(AnsiscopeError):
@@ -166,7 +167,7 @@ class BatchWriter(Protocol):
         """Store an input's record on its own (a state change, no events)."""
         ...
 
-    def count(self, metric: str, label: str, value: float, playbook: str = "") -> None:
+    def count(self, key: CounterKey, value: float) -> None:
         """Add to a monotonic counter outside a batch: an event about the input record
         saved just before (a detected truncation). A backend without transactions may
         count it once per such record, so that a replay does not count it again."""

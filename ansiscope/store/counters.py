@@ -8,31 +8,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from ansiscope.parser.events import RunStatus
 
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800)
 
-# (metric, playbook, label, value): a counter increment
-Increment = tuple[str, str, str, float]
+
+class CounterKey(NamedTuple):
+    """Which counter: its metric and one column per kind of label, each empty where
+    the metric has no such label (a metric name never carries a label)."""
+
+    metric: str
+    playbook: str = ""
+    source: str = ""  # the input format (events stored, lines rejected, truncations)
+    status: str = ""  # a result's final status (task results)
+    reason: str = ""  # a ``RejectReason`` (lines rejected)
+    le: str = ""  # a duration bucket's upper bound, seconds or ``+Inf``
 
 
-def error_reason(reason: str) -> str:
-    """A rejected line's reason as a small fixed set (a metric label)."""
-    text = reason.lower()
-    for key, label in (
-        ("truncated", "truncated"),
-        ("longer than", "too_long"),
-        ("too large", "too_long"),
-        ("malformed", "malformed_json"),
-        ("not json", "not_json"),
-        ("_event", "not_an_event"),
-        ("not an ansible-runner", "not_an_event"),
-    ):
-        if key in text:
-            return label
-    return "other"
+# The label columns, in ``CounterKey``'s (and the stores' columns') order.
+LABEL_COLUMNS = CounterKey._fields[1:]
+
+# A counter and an amount added to it (or its value).
+Increment = tuple[CounterKey, float]
 
 
 def run_increments(
@@ -40,19 +39,19 @@ def run_increments(
 ) -> list[Increment]:
     """Counter increments for runs counted now: ``rows`` are (run id, playbook, status,
     duration), ``statuses`` the results per status of each run."""
-    counts: Counter[tuple[str, str, str]] = Counter()
+    counts: Counter[CounterKey] = Counter()
     for run_id, playbook, status, duration in rows:
-        counts[("runs", playbook, "")] += 1
+        counts[CounterKey("runs", playbook)] += 1
         if status in (RunStatus.FAILED, RunStatus.UNREACHABLE):
-            counts[("runs_failed", playbook, "")] += 1
+            counts[CounterKey("runs_failed", playbook)] += 1
         if status == RunStatus.SUCCESSFUL:
-            counts[("runs_successful", playbook, "")] += 1
+            counts[CounterKey("runs_successful", playbook)] += 1
         if duration is not None:
             for le in DURATION_BUCKETS:
                 if duration <= le:
-                    counts[("run_duration_bucket", playbook, str(le))] += 1
-            counts[("run_duration_bucket", playbook, "+Inf")] += 1
-            counts[("run_duration_sum", playbook, "")] += duration
+                    counts[CounterKey("run_duration_bucket", playbook, le=str(le))] += 1
+            counts[CounterKey("run_duration_bucket", playbook, le="+Inf")] += 1
+            counts[CounterKey("run_duration_sum", playbook)] += duration
         for result_status, n in statuses.get(run_id, Counter()).items():
-            counts[("task_results", playbook, str(result_status))] += n
-    return [(m, p, label, float(v)) for (m, p, label), v in counts.items() if v]
+            counts[CounterKey("task_results", playbook, status=str(result_status))] += n
+    return [(key, float(v)) for key, v in counts.items() if v]

@@ -82,9 +82,9 @@ def test_bad_lines_are_quarantined_and_valid_ones_kept(store: DuckDBStore) -> No
     assert stored_results(store) == expected_results(path)
     assert sum(expected_results(path).values()) > 0
     errors = store.con.execute(
-        "SELECT label, value FROM counters WHERE metric LIKE 'ingest_errors:%'"
+        "SELECT source, reason, value FROM counters WHERE metric = 'ingest_errors'"
     ).fetchall()
-    assert sum(v for _, v in errors) == len(rows)
+    assert errors == [("jsonl", "malformed_json", len(rows))]
 
 
 def test_runs_listing_contract(store: DuckDBStore) -> None:

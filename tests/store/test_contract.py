@@ -17,6 +17,7 @@ from ansiscope.exporters.summary import run_summary
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.parser.events import HostResult, RunStatus
 from ansiscope.store import RunNotFound, Store
+from ansiscope.store.counters import CounterKey
 from ansiscope.store.records import FileRecord
 from tests.conftest import SAMPLES, runs_of, sample_paths
 from tests.ingest.helpers import expected_results
@@ -49,8 +50,8 @@ def stored_results(store: Store) -> Counter[tuple[str, int, str, str]]:
     return out
 
 
-def counter(store: Store, metric: str) -> dict[tuple[str, str], float]:
-    return {(p, label): v for m, p, label, v in store.counters() if m == metric}
+def counter(store: Store, metric: str) -> dict[CounterKey, float]:
+    return {key: v for key, v in store.counters() if key.metric == metric}
 
 
 def test_every_read_on_an_empty_store(new_store: NewStore) -> None:
@@ -142,8 +143,8 @@ def test_counters_count_each_finished_run_and_result_once(new_store: NewStore) -
     for path in SOME:
         statuses.update(status for *_, status in expected_results(path).elements())
     per_status: Counter[str] = Counter()
-    for (_, status), value in counter(store, "task_results").items():
-        per_status[status] += int(value)
+    for key, value in counter(store, "task_results").items():
+        per_status[key.status] += int(value)
     assert per_status == statuses
     assert sum(counter(store, "ingested_events").values()) > 0
 
@@ -169,11 +170,11 @@ def test_writer_records_checkpoints_and_counts(new_store: NewStore, tmp_path: Pa
     writer.save_file(moved)
     assert [r.path for r in store.writer().file_records()] == [moved.path]
     # a count outside a batch follows the record it is about (ingester: a truncation)
-    writer.count("truncations", "jsonl", 1)
+    writer.count(CounterKey("truncations", source="jsonl"), 1)
     other = FileRecord(**{**record.__dict__, "file_id": "other", "path": "/elsewhere.jsonl"})
     writer.save_file(other)
-    writer.count("truncations", "jsonl", 2)
-    assert counter(store, "truncations") == {("", "jsonl"): 3.0}
+    writer.count(CounterKey("truncations", source="jsonl"), 2)
+    assert counter(store, "truncations") == {CounterKey("truncations", source="jsonl"): 3.0}
 
 
 def test_forget_keeps_runs_counted_once(new_store: NewStore) -> None:
@@ -245,10 +246,7 @@ def test_a_batch_of_many_result_chunks(new_store: NewStore, tmp_path: Path) -> N
     store = new_store()
     ingest(store, big)
     assert stored_results(store) == expected_results(big)
-    assert (
-        sum(v for _, _, v in [(m, p, v) for m, p, _, v in store.counters() if m == "task_results"])
-        == 10_000
-    )
+    assert sum(counter(store, "task_results").values()) == 10_000
 
 
 def test_counters_follow_results_re_read_by_the_recap(new_store: NewStore) -> None:
@@ -259,5 +257,5 @@ def test_counters_follow_results_re_read_by_the_recap(new_store: NewStore) -> No
     ingest(store, loops)
     want: Counter[str] = Counter(status for *_, status in expected_results(loops).elements())
     assert want["ignored"] and want["unreachable"] < want["ignored"] + want["unreachable"]
-    got = {label: int(v) for (_, label), v in counter(store, "task_results").items() if v}
+    got = {key.status: int(v) for key, v in counter(store, "task_results").items() if v}
     assert got == dict(want)

@@ -11,6 +11,7 @@ from ansiscope.analytics.gate import gate
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.parser.events import LogFormat, RunStart
 from ansiscope.store import open_store
+from ansiscope.store.counters import CounterKey
 from ansiscope.store.duckdb.schema import MIGRATIONS, SCHEMA_VERSION
 from ansiscope.store.invocation import shape
 from tests.analytics.history import write_run
@@ -85,12 +86,12 @@ def test_version_2_names_playbooks_once_and_merges_their_counters(tmp_path: Path
         ("c", None, None),
     ]
     assert sorted(store.counters()) == [
-        ("ingested_events", "", "jsonl", 9.0),
-        ("runs", "site.yml", "", 5.0),
+        (CounterKey("ingested_events", source="jsonl"), 9.0),
+        (CounterKey("runs", "site.yml"), 5.0),
     ]
     assert store.list_runs(playbook="/srv/x/site.yml")[0]["run_id"] == "a"
     (version,) = store.con.execute(
         "SELECT value FROM meta WHERE key = 'schema_version'"
     ).fetchone() or ("",)
-    assert version == str(SCHEMA_VERSION) == "2"
+    assert version == str(SCHEMA_VERSION) == "3"
     store.close()

@@ -5,7 +5,7 @@ down), and only from committed batches:
 - an input's own counters (events stored, lines rejected) are running totals in its
   ledger rows; per input and pass the highest total counts (the same input stored by
   two nodes, or a batch replayed, gives the same totals at the same offset);
-- a run's counters (``counts`` under ``run:<id>``, one set per run whichever node or
+- a run's counters (``counters`` under ``run:<id>``, one set per run whichever node or
   replay wrote it) count once a ledger row of the input that wrote them reaches the
   batch that wrote them.
 """
@@ -16,13 +16,14 @@ from collections import defaultdict
 from datetime import datetime
 
 from ansiscope.store.clickhouse.connection import Db
+from ansiscope.store.clickhouse.ledger_keys import decode_key
 from ansiscope.store.clickhouse.queries import RUN_AT
-from ansiscope.store.clickhouse.writer import SEP
+from ansiscope.store.counters import CounterKey, Increment
 
 
-def counters(db: Db) -> list[tuple[str, str, str, float]]:
+def counters(db: Db) -> list[Increment]:
     """The monotonic counters, summed over committed batches."""
-    total: dict[tuple[str, str, str], float] = defaultdict(float)
+    total: dict[CounterKey, float] = defaultdict(float)
     for key, value in db.rows(
         """SELECT key, sum(top) FROM (
             SELECT file_id, pass, key, max(value) AS top FROM ledger
@@ -30,17 +31,17 @@ def counters(db: Db) -> list[tuple[str, str, str, float]]:
             GROUP BY file_id, pass, key)
         GROUP BY key"""
     ):
-        metric, playbook, label = key.split(SEP)
-        total[(metric, playbook, label)] += value
-    for metric, playbook, label, value in db.rows(
-        """WITH done AS (SELECT file_id, pass, max(ver) AS ver FROM ledger
+        total[decode_key(key)] += value
+    columns = ", ".join(f"c.{name}" for name in CounterKey._fields)
+    for *key, value in db.rows(
+        f"""WITH done AS (SELECT file_id, pass, max(ver) AS ver FROM ledger
                          GROUP BY file_id, pass)
-        SELECT c.metric, c.playbook, c.label, sum(c.value) FROM counts c
+        SELECT {columns}, sum(c.value) FROM counters c
         JOIN done d ON d.file_id = c.file_id AND d.pass = c.pass
-        WHERE d.ver >= c.ledger_ver GROUP BY c.metric, c.playbook, c.label"""
+        WHERE d.ver >= c.ledger_ver GROUP BY {columns}"""
     ):
-        total[(str(metric), str(playbook), str(label))] += value
-    return [(m, p, label, v) for (m, p, label), v in total.items() if v]
+        total[CounterKey(*map(str, key))] += value
+    return [(key, value) for key, value in total.items() if value]
 
 
 def running(db: Db) -> list[tuple[str, int, datetime | None]]:

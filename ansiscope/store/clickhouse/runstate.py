@@ -7,7 +7,7 @@ batch's position in its input (pass, offset, state): a replayed batch writes the
 same state again, and a later batch always outranks an earlier one, whichever node
 writes it. Applying a batch twice gives the state applying it once does.
 
-A run's counter increments go into ``counts`` under the key ``run:<id>``, once: a run
+A run's counter increments go into ``counters`` under the scope ``run:<id>``, once: a run
 already there (counted before, e.g. a file stored again) is not counted again.
 """
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
 from ansiscope.store.clickhouse.connection import Db
-from ansiscope.store.counters import run_increments
+from ansiscope.store.counters import CounterKey, Increment, run_increments
 from ansiscope.store.invocation import invocation, shape
 from ansiscope.store.records import FileRecord
 from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
@@ -110,7 +110,7 @@ def recap_table(recaps: list[Recap], ver: int) -> pa.Table | None:
 
 def finish(
     db: Db, runs: dict[str, dict[str, Any]], run_ids: list[str], open_tallies: Tallies
-) -> tuple[list[tuple[str, str, str, float]], list[str]]:
+) -> tuple[list[tuple[str, CounterKey, float]], list[str]]:
     """Totals of runs that ended here; returns the counter increments of those never
     counted before, and their ids."""
     tallies = {i: t for i in run_ids if (t := open_tallies.pop(i)) is not None}
@@ -147,7 +147,7 @@ def finish(
             row["hosts_total"] = row["hosts_total"] or 0
             row["tasks_total"] = row["tasks_total"] or 0
     counted = {r[0] for r in db.rows(
-        "SELECT DISTINCT scope FROM counts FINAL WHERE scope IN {s:Array(String)}",
+        "SELECT DISTINCT scope FROM counters FINAL WHERE scope IN {s:Array(String)}",
         {"s": [f"run:{i}" for i in ids]},
     )}  # fmt: skip
     fresh = [runs[i] for i in ids if f"run:{i}" not in counted]
@@ -156,7 +156,7 @@ def finish(
 
 def _increments(
     db: Db, rows: list[dict[str, Any]], tallies: dict[str, Tally]
-) -> list[tuple[str, str, str, float]]:
+) -> list[tuple[str, CounterKey, float]]:
     if not rows:
         return []
     statuses: dict[str, Counter[str]] = {
@@ -174,8 +174,8 @@ def _increments(
     return [inc for run in keyed for inc in _tagged(run[0], run_increments([run], statuses))]
 
 
-def _tagged(run_id: str, increments: list[tuple[str, str, str, float]]) -> list[Any]:
-    return [(run_id, *inc) for inc in increments]
+def _tagged(run_id: str, increments: list[Increment]) -> list[tuple[str, CounterKey, float]]:
+    return [(run_id, key, value) for key, value in increments]
 
 
 def runs_table(rows: list[dict[str, Any]], ver: int) -> pa.Table:

@@ -8,7 +8,7 @@ Exactly-once without transactions rests on three things here:
   versions (``ver``), and readers take the latest (``FINAL``);
 - ``ledger``: one row per committed batch (node, input, pass, offset, the input's
   cumulative counters), written after the batch's data with an
-  ``insert_deduplication_token``; ``counts`` holds per-run counter increments, which
+  ``insert_deduplication_token``; ``counters`` holds per-run counter increments, which
   count only once a ledger row covers the batch that wrote them.
 
 Migrations are idempotent statements (``IF NOT EXISTS``), so two nodes starting at once
@@ -16,6 +16,8 @@ may both run them.
 """
 
 from __future__ import annotations
+
+from ansiscope.store.clickhouse.ledger_keys import SEP
 
 TS = "DateTime64(6, 'UTC')"
 N_TS = f"Nullable({TS})"
@@ -89,6 +91,43 @@ MIGRATIONS: list[list[str]] = [
         f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS playbook_path {S}",
         f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS invocation {S}",
         "ALTER TABLE runs ADD COLUMN IF NOT EXISTS shape String DEFAULT ''",
+    ],
+    # version 3 (as DuckDB's): a column per kind of counter label, where ``label`` meant
+    # a status, a format or a bucket by metric and ``ingest_errors:<format>`` carried the
+    # format in the metric's name: ``counters`` replaces ``counts`` (a sorting key cannot
+    # change in place; ``counts`` is left behind, unread), and the ledger's keys hold the
+    # same fields (``ledger_keys``). Nodes still on version 2 must stop before the upgrade:
+    # what they write to ``counts`` afterwards is not read.
+    [
+        f"""CREATE TABLE IF NOT EXISTS counters (
+            scope String, metric LowCardinality(String), playbook String,
+            source LowCardinality(String), status LowCardinality(String),
+            reason LowCardinality(String), le LowCardinality(String), value Float64,
+            file_id String, pass UInt32, ledger_ver UInt64
+        ) ENGINE = ReplacingMergeTree
+        ORDER BY (scope, metric, playbook, source, status, reason, le)
+        SETTINGS {DEDUP}""",
+        # copied once: not when another node has migrated (and maybe counted) already
+        """INSERT INTO counters
+        SELECT scope, if(errors, 'ingest_errors', metric), playbook,
+            multiIf(errors, substring(metric, 15),
+                    metric IN ('ingested_events', 'truncations'), label, ''),
+            if(metric = 'task_results', label, ''), if(errors, label, ''),
+            if(metric = 'run_duration_bucket', label, ''), value, file_id, pass, ledger_ver
+        FROM (SELECT *, startsWith(metric, 'ingest_errors:') AS errors FROM counts FINAL)
+        WHERE (SELECT count() FROM counters) = 0
+        SETTINGS insert_deduplication_token = 'schema-3-counters'""",
+        # keys of three fields (metric, playbook, label) become keys of six
+        f"""ALTER TABLE ledger UPDATE counts = mapApply((k, v) -> (if(
+            length(splitByChar({SEP!r}, k)) != 3, k, arrayStringConcat(if(
+                startsWith(splitByChar({SEP!r}, k)[1], 'ingest_errors:'),
+                ['ingest_errors', splitByChar({SEP!r}, k)[2],
+                 substring(splitByChar({SEP!r}, k)[1], 15), '',
+                 splitByChar({SEP!r}, k)[3], ''],
+                [splitByChar({SEP!r}, k)[1], splitByChar({SEP!r}, k)[2],
+                 splitByChar({SEP!r}, k)[3], '', '', '']), {SEP!r})), v), counts)
+        WHERE arrayExists(k -> length(splitByChar({SEP!r}, k)) = 3, mapKeys(counts))
+        SETTINGS mutations_sync = 2""",
     ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -9,7 +9,7 @@ replays the input from there (the parser is deterministic) and writes the same r
 again, which collapse. A crash after it has nothing to redo.
 
 Counters: an input's own (events stored, lines rejected) ride in its ledger rows as
-running totals for the current pass over it; a run's go into ``counts`` under the run's
+running totals for the current pass over it; a run's go into ``counters`` under the run's
 key, and count only once a ledger row covers the batch that wrote them (``metrics``).
 """
 
@@ -39,7 +39,8 @@ from ansiscope.parser.events import (
 from ansiscope.store.batch import Batch, batch_of
 from ansiscope.store.clickhouse import runstate
 from ansiscope.store.clickhouse.connection import Db
-from ansiscope.store.counters import error_reason
+from ansiscope.store.clickhouse.ledger_keys import SEP, decode, encode
+from ansiscope.store.counters import CounterKey
 from ansiscope.store.records import FileRecord, Written
 from ansiscope.store.rows import INT, PLAY_COLUMNS, STR, TASK_COLUMNS, TIMING_COLUMNS, TS, table
 from ansiscope.store.tally import Tallies
@@ -48,17 +49,12 @@ from ansiscope.store.tally import Tallies
 # without moving its offset.
 STATE_RANK = {"following": 0, "done": 1, "deleted": 1, "truncated": 2}
 PASS_SHIFT = 46  # offsets below 2**44 (16 TiB) fit beside the state
-SEP = "\x1f"  # joins (metric, playbook, label) into a ledger counts key
+KEY = CounterKey._fields  # the counters table's key columns
 
 
 def position(pass_: int, record: FileRecord) -> int:
     """Where a batch ends in its input, as a version: later batches rank higher."""
     return (pass_ << PASS_SHIFT) | (max(record.offset, 0) << 2) | STATE_RANK.get(record.state, 3)
-
-
-def counts_key(metric: str, playbook: str, label: str) -> str:
-    """A counter's key in a ledger row's ``counts``."""
-    return SEP.join((metric, playbook, label))
 
 
 class Writer:
@@ -70,7 +66,7 @@ class Writer:
         self.labels = dict(labels or {})
         self.tallies = Tallies()
         self.passes: dict[str, int] = {}  # file_id -> the pass over it being stored
-        self.totals: dict[str, dict[str, float]] = {}  # file_id -> its counters this pass
+        self.totals: dict[str, dict[CounterKey, float]] = {}  # file_id -> its counters this pass
         self.last_file: tuple[str, int] | None = None  # (file_id, pass) saved last
         # test hook: called with "ledger" just before a batch's ledger row is written
         self.fault: Callable[[str], None] | None = None
@@ -89,25 +85,24 @@ class Writer:
         for row in latest.values():
             records.append(FileRecord(*row[:12]))
             self.passes[row[0]] = int(row[12])
-            self.totals[row[0]] = dict(row[13])
+            self.totals[row[0]] = decode(dict(row[13]))
         return records
 
     def save_file(self, record: FileRecord) -> None:
         """Store an input's record on its own (a state change, no events)."""
         self._ledger(record)
 
-    def count(self, metric: str, label: str, value: float, playbook: str = "") -> None:
+    def count(self, key: CounterKey, value: float) -> None:
         """Add to a counter outside a batch (a truncation): keyed by the input saved
         last and its position, so repeating it changes nothing."""
         if self.last_file is None or not value:
             return
         file_id, pass_ = self.last_file
-        data = {
-            "scope": [f"file:{file_id}:{pass_}"], "metric": [metric], "playbook": [playbook],
-            "label": [label], "value": [float(value)], "file_id": [file_id], "pass": [pass_],
-            "ledger_ver": [0],
-        }  # fmt: skip
-        self.db.insert("counts", pa.table(data))
+        data: dict[str, list[Any]] = {"scope": [f"file:{file_id}:{pass_}"]}
+        data.update({name: [field] for name, field in zip(KEY, key, strict=True)})
+        data.update({"value": [float(value)], "file_id": [file_id], "pass": [pass_]})
+        data["ledger_ver"] = [0]
+        self.db.insert("counters", pa.table(data))
 
     def forget_file(self, file_id: str) -> None:
         """Before an input is stored again whole: a new pass over it. Its rows are
@@ -125,7 +120,7 @@ class Writer:
         self._drop_duplicate_runs(record, batch, written)
         # the input's running totals change in memory only once its ledger row is in
         totals = dict(self.totals.get(record.file_id, {}))
-        key = counts_key("ingested_events", "", record.format)
+        key = CounterKey("ingested_events", source=record.format)
         totals[key] = totals.get(key, 0.0) + float(len(batch))
         self._write(record, batch, written, totals)
         if self.fault is not None:
@@ -133,7 +128,7 @@ class Writer:
         self._ledger(record, totals)
         return written
 
-    def _ledger(self, record: FileRecord, totals: dict[str, float] | None = None) -> None:
+    def _ledger(self, record: FileRecord, totals: dict[CounterKey, float] | None = None) -> None:
         pass_ = self.passes.get(record.file_id, 0)
         ver = position(pass_, record)
         counts = self.totals.get(record.file_id, {}) if totals is None else totals
@@ -146,17 +141,19 @@ class Writer:
             "head_hash": [record.head_hash], "updated_at": [datetime.now(UTC)], "ver": [ver],
         }  # fmt: skip
         data = pa.table(row).append_column(
-            "counts", pa.array([list(counts.items())], type=pa.map_(STR, pa.float64()))
+            "counts", pa.array([encode(counts)], type=pa.map_(STR, pa.float64()))
         )
         self.db.insert("ledger", data, token=self._token(record, pass_, ver, counts))
         self.totals[record.file_id] = counts
         self.last_file = (record.file_id, pass_)
 
-    def _token(self, record: FileRecord, pass_: int, ver: int, counts: dict[str, float]) -> str:
+    def _token(
+        self, record: FileRecord, pass_: int, ver: int, counts: dict[CounterKey, float]
+    ) -> str:
         """The ledger insert's deduplication token: the node, input and position (and
         what else the row says), so a retried insert of this row is dropped."""
         text = "|".join(
-            map(str, (self.node, record.file_id, pass_, ver, record.path, sorted(counts.items())))
+            map(str, (self.node, record.file_id, pass_, ver, record.path, encode(counts)))
         )
         return "ledger-" + hashlib.sha1(text.encode()).hexdigest()
 
@@ -173,7 +170,11 @@ class Writer:
             written.skipped_duplicate = batch.drop_runs({row[0] for row in owned})
 
     def _write(
-        self, record: FileRecord, batch: Batch, written: Written, totals: dict[str, float]
+        self,
+        record: FileRecord,
+        batch: Batch,
+        written: Written,
+        totals: dict[CounterKey, float],
     ) -> None:
         pass_ = self.passes.get(record.file_id, 0)
         ver = position(pass_, record)
@@ -270,17 +271,16 @@ class Writer:
         """Counter increments of runs counted now, each under its run's key."""
         if not increments:
             return
-        run_id, metric, playbook, label, value = (list(c) for c in zip(*increments, strict=True))
+        run_ids, keys, values = (list(c) for c in zip(*increments, strict=True))
         n = len(increments)
-        data = {
-            "scope": [f"run:{i}" for i in run_id], "metric": metric, "playbook": playbook,
-            "label": label, "value": value, "file_id": [record.file_id] * n,
-            "pass": [pass_] * n, "ledger_ver": [ver] * n,
-        }  # fmt: skip
-        self.db.insert("counts", pa.table(data))
+        data: dict[str, list[Any]] = {"scope": [f"run:{i}" for i in run_ids]}
+        data.update(zip(KEY, (list(c) for c in zip(*keys, strict=True)), strict=True))
+        data.update({"value": values, "file_id": [record.file_id] * n, "pass": [pass_] * n})
+        data["ledger_ver"] = [ver] * n
+        self.db.insert("counters", pa.table(data))
 
     def _quarantine(
-        self, record: FileRecord, rejected: list[Rejected], totals: dict[str, float]
+        self, record: FileRecord, rejected: list[Rejected], totals: dict[CounterKey, float]
     ) -> None:
         now = datetime.now(UTC)
         names = ["file_id", "path", "offset_bytes", "line", "reason", "snippet", "quarantined_at"]
@@ -296,6 +296,6 @@ class Writer:
                 {n: pa.array(c, type=t) for n, c, t in zip(names, columns, types, strict=True)}
             ),
         )
-        for reason, n in Counter(error_reason(r.reason) for r in rejected).items():
-            key = counts_key(f"ingest_errors:{record.format}", "", reason)
+        for code, n in Counter(r.code for r in rejected).items():
+            key = CounterKey("ingest_errors", source=record.format, reason=str(code))
             totals[key] = totals.get(key, 0.0) + float(n)

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import duckdb
 
+from ansiscope.store.counters import CounterKey, Increment
 
-def counters(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str, float]]:
-    """Every counter row: (metric, playbook, label, value)."""
-    return [
-        tuple(r)
-        for r in con.execute("SELECT metric, playbook, label, value FROM counters").fetchall()
-    ]
+
+def counters(con: duckdb.DuckDBPyConnection) -> list[Increment]:
+    """Every counter and its value."""
+    rows = con.execute(f"SELECT {', '.join(CounterKey._fields)}, value FROM counters").fetchall()
+    return [(CounterKey(*row[:-1]), float(row[-1])) for row in rows]
 
 
 def running(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, datetime | None]]:

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
-from ansiscope.store.counters import run_increments
+from ansiscope.store.counters import Increment, run_increments
 from ansiscope.store.duckdb.load import scan
 from ansiscope.store.invocation import invocation, shape
 from ansiscope.store.records import FileRecord
@@ -103,7 +103,7 @@ def reopen(con: duckdb.DuckDBPyConnection, run_ids: Iterable[str]) -> None:
 
 def finish_runs(
     con: duckdb.DuckDBPyConnection, run_ids: list[str], open_tallies: Tallies
-) -> list[tuple[str, str, str, float]]:
+) -> list[Increment]:
     """Totals of runs that ended in this batch; returns their counter increments."""
     tallies = {i: t for i in run_ids if (t := open_tallies.pop(i)) is not None}
     if tallies:
@@ -161,7 +161,7 @@ def finish_runs(
 
 def _run_counters(
     con: duckdb.DuckDBPyConnection, rows: list[tuple[Any, ...]], tallies: dict[str, Tally]
-) -> list[tuple[str, str, str, float]]:
+) -> list[Increment]:
     statuses: dict[str, Counter[str]] = {
         run_id: tallies[run_id].statuses for run_id, *_ in rows if run_id in tallies
     }

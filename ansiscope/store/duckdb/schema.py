@@ -7,7 +7,7 @@ processes): ``connect`` turns the lock conflict into a one-line ``StoreLocked``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -106,6 +106,30 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN playbook_path VARCHAR;
     ALTER TABLE runs ADD COLUMN invocation JSON;
     ALTER TABLE runs ADD COLUMN shape VARCHAR DEFAULT '';
+    """,
+    # version 3: a column per kind of counter label, where one ``label`` column meant
+    # a status, a format or a bucket by metric, and ``ingest_errors:<format>`` carried
+    # the format in the metric's name
+    """
+    CREATE TABLE counters_v3 (
+        metric VARCHAR NOT NULL, playbook VARCHAR NOT NULL, source VARCHAR NOT NULL,
+        status VARCHAR NOT NULL, reason VARCHAR NOT NULL, le VARCHAR NOT NULL,
+        value DOUBLE NOT NULL,
+        PRIMARY KEY (metric, playbook, source, status, reason, le)
+    );
+    INSERT INTO counters_v3
+    SELECT CASE WHEN errors THEN 'ingest_errors' ELSE metric END,
+        playbook,
+        CASE WHEN errors THEN substr(metric, 15)
+             WHEN metric IN ('ingested_events', 'truncations') THEN label ELSE '' END,
+        CASE WHEN metric = 'task_results' THEN label ELSE '' END,
+        CASE WHEN errors THEN label ELSE '' END,
+        CASE WHEN metric = 'run_duration_bucket' THEN label ELSE '' END,
+        sum(value)
+    FROM (SELECT *, starts_with(metric, 'ingest_errors:') AS errors FROM counters)
+    GROUP BY ALL;
+    DROP TABLE counters;
+    ALTER TABLE counters_v3 RENAME TO counters;
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -217,10 +241,10 @@ def _migrate(con: duckdb.DuckDBPyConnection, path: Path, read_only: bool) -> Non
     try:
         if version == 0:
             con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
-        for ddl in MIGRATIONS[version:]:
+        for number, ddl in enumerate(MIGRATIONS[version:], version + 1):
             con.execute(ddl)
-        if 0 < version < 2:
-            _rename_playbooks(con)
+            if version and number in UPGRADES:  # rows to rewrite in an existing store
+                UPGRADES[number](con)
         con.execute(
             "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
         )
@@ -256,3 +280,7 @@ def _rename_playbooks(con: duckdb.DuckDBPyConnection) -> None:
             "INSERT INTO counters VALUES (?, ?, ?, ?)",
             [[*key, value] for key, value in merged.items()],
         )
+
+
+# Version -> what rewrites an existing store's rows once that version's DDL has run.
+UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _rename_playbooks}

@@ -30,7 +30,7 @@ from ansiscope.parser.events import (
     TaskTiming,
 )
 from ansiscope.store.batch import Batch, batch_of
-from ansiscope.store.counters import error_reason
+from ansiscope.store.counters import CounterKey, Increment
 from ansiscope.store.duckdb import run_updates
 from ansiscope.store.duckdb.load import load, scan
 from ansiscope.store.duckdb.schema import transaction
@@ -46,6 +46,8 @@ from ansiscope.store.rows import (
     table,
 )
 from ansiscope.store.tally import Tallies
+
+KEY = CounterKey._fields  # the counters table's key columns
 
 
 class Writer:
@@ -97,10 +99,10 @@ class Writer:
             ],
         )
 
-    def count(self, metric: str, label: str, value: float, playbook: str = "") -> None:
+    def count(self, key: CounterKey, value: float) -> None:
         """Add to a monotonic counter outside a batch (e.g. a detected truncation)."""
         with transaction(self.con):
-            self._add_counters([(metric, playbook, label, value)])
+            self._add_counters([(key, value)])
 
     def forget_file(self, file_id: str) -> None:
         """Delete what was stored from one input (before storing it again, whole). The
@@ -191,7 +193,7 @@ class Writer:
         written.runs_ended = len(ends)
         written.ended_run_ids = [e.run_id for e in ends]
         written.quarantined = len(rejected)
-        self._add_counters([("ingested_events", "", record.format, float(len(batch)))])
+        self._add_counters([(CounterKey("ingested_events", source=record.format), len(batch))])
 
     def _insert(self, target: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
         if rows:
@@ -233,34 +235,29 @@ class Writer:
             ["file_id", "path", "offset_bytes", "line", "reason", "snippet", "quarantined_at"],
             [STR, STR, INT, INT, STR, STR, TS],
         )
-        errors = Counter(error_reason(r.reason) for r in rejected)
+        errors = Counter(r.code for r in rejected)
         self._add_counters(
             [
-                (f"ingest_errors:{record.format}", "", reason, float(n))
-                for reason, n in errors.items()
+                (CounterKey("ingest_errors", source=record.format, reason=str(code)), n)
+                for code, n in errors.items()
             ]
         )
 
-    def _add_counters(self, rows: list[tuple[str, str, str, float]]) -> None:
-        rows = [r for r in rows if r[3]]
-        if not rows:
+    def _add_counters(self, increments: list[Increment]) -> None:
+        """Add to the counters: one upsert, increments of one counter summed first."""
+        increments = [i for i in increments if i[1]]
+        if not increments:
             return
-        self._insert_rows_upsert(rows)
-
-    def _insert_rows_upsert(self, rows: list[tuple[str, str, str, float]]) -> None:
-        metric, playbook, label, value = (list(c) for c in zip(*rows, strict=True))
-        data = pa.table(
-            {
-                "metric": pa.array(metric, type=STR),
-                "playbook": pa.array(playbook, type=STR),
-                "label": pa.array(label, type=STR),
-                "value": pa.array(value, type=FLOAT),
-            }
-        )
-        with scan(self.con, "_counts", data):
+        keys = [key for key, _ in increments]
+        columns = {
+            name: pa.array(values, type=STR)
+            for name, values in zip(KEY, zip(*keys, strict=True), strict=True)
+        }
+        columns["value"] = pa.array([float(v) for _, v in increments], type=FLOAT)
+        with scan(self.con, "_counts", pa.table(columns)):
             self.con.execute(
-                """INSERT INTO counters SELECT metric, playbook, label, sum(value) FROM _counts
-                GROUP BY ALL ON CONFLICT (metric, playbook, label)
+                f"""INSERT INTO counters SELECT {", ".join(KEY)}, sum(value) FROM _counts
+                GROUP BY ALL ON CONFLICT ({", ".join(KEY)})
                 DO UPDATE SET value = counters.value + excluded.value"""
             )
 

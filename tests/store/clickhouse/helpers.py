@@ -26,8 +26,10 @@ def snapshot(url: str) -> dict[str, Any]:
             for r in store.db.rows("SELECT run_id, seq, host, status FROM results")
         )
         counters: Counter[str] = Counter()
-        for metric, _, label, value in store.counters():
-            counters[metric if metric != "task_results" else f"{metric}:{label}"] += value
+        for key, value in store.counters():
+            counters[
+                key.metric if key.metric != "task_results" else f"task_results:{key.status}"
+            ] += value
         wrong = store.db.rows(
             """SELECT r.run_id FROM runs r LEFT JOIN
                (SELECT run_id, count() AS n FROM results GROUP BY run_id) x ON x.run_id = r.run_id
