@@ -10,7 +10,7 @@ import pytest
 
 from ansiscope.parser import jsondoc, jsonl, open_input
 from ansiscope.parser.events import HostResult, Recap, Rejected, RunStatus
-from tests.clirun import run_cli
+from tests.clirun import run_cli, run_ok
 from tests.conftest import SAMPLES, runs_of
 
 ASSETS = Path(__file__).parent / "assets"
@@ -163,7 +163,7 @@ def test_values_of_the_wrong_type_or_out_of_range(capsys, tmp_path: Path) -> Non
 
     db = str(tmp_path / "s.duckdb")
     assert run_cli(capsys, "ingest", str(path), "--db", db).code == 0
-    listed = run_cli(capsys, "runs", "--db", db, "--format", "json")
+    listed = run_ok(capsys, "runs", "--db", db, "--format", "json")
     (run,) = json.loads(listed.out)
     assert run["results_total"] == 2 and run["stats"]["h1"]["ok"] == 0
     for fmt in ("html", "markdown", "json", "junit"):
