@@ -23,6 +23,8 @@ class ServerError(AnsiscopeError):
 
 
 def _request(url: str, data: bytes | None = None) -> tuple[bytes, dict[str, str]]:
+    """GET ``url`` (POST ``data``), with basic auth when the environment gives it: the body
+    and the headers; an HTTP error's message is the service's ``error`` field."""
     request = urllib.request.Request(url, data=data, method="POST" if data is not None else "GET")
     user = os.environ.get("ANSISCOPE_AUTH_USER")
     password = read_password(os.environ.get("ANSISCOPE_AUTH_PASSWORD_FILE"))
@@ -37,11 +39,11 @@ def _request(url: str, data: bytes | None = None) -> tuple[bytes, dict[str, str]
             reason = orjson.loads(exc.read()).get("error", exc.reason)
         except orjson.JSONDecodeError:
             reason = exc.reason
-        raise ServerError(f"{url.split('?')[0]}: HTTP {exc.code}: {reason}") from None
+        raise ServerError(f"{url.split('?')[0]}: HTTP {exc.code}: {reason}") from exc
     except (urllib.error.URLError, OSError) as exc:
         raise ServerError(
             f"{url.split('?')[0]}: cannot reach the service: {getattr(exc, 'reason', exc)}"
-        ) from None
+        ) from exc
 
 
 def upload(server: str, path: Path) -> list[str]:
@@ -61,6 +63,7 @@ def gate(server: str, run: str, fail_on: str, fmt: str) -> tuple[str, bytes]:
 
 
 def runs(server: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The service's stored runs matching ``params`` (``None`` values left out)."""
     query = urllib.parse.urlencode({k: v for k, v in params.items() if v is not None})
     body, _ = _request(f"{server.rstrip('/')}/api/runs?{query}")
     return list(orjson.loads(body))

@@ -33,3 +33,11 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str, stdin: bytes | None 
         sys.stdin = old
     captured = capsys.readouterr()
     return Result(code, captured.out, captured.err)
+
+
+def run_ok(capsys: pytest.CaptureFixture[str], *args: str, stdin: bytes | None = None) -> Result:
+    """``run_cli`` for a command that must succeed: exit code 0, or the test fails with
+    its stderr."""
+    result = run_cli(capsys, *args, stdin=stdin)
+    assert result.code == 0, result.err
+    return result

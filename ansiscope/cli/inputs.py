@@ -29,6 +29,7 @@ class RejectReporter:
         self.count = 0
 
     def __call__(self, event: Rejected) -> None:
+        """Warn about ``event`` (while under the limit) and count it."""
         self.count += 1
         if self.count <= MAX_WARNINGS:
             click.echo(f"warning: {event.message()}", err=True)

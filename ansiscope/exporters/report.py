@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import orjson
 
 from ansiscope.analytics.gate import GateResult, gate
-from ansiscope.analytics.runtree import RunTree, assemble
+from ansiscope.analytics.runtree import ResultNode, RunTree, assemble
 from ansiscope.analytics.timings import critical_path, task_series_of, task_stats_of
 from ansiscope.analytics.views import run_tree, timeline
 from ansiscope.errors import ParseError, UsageError
@@ -77,7 +77,7 @@ def report_junit(run: RunTree) -> bytes:
                 name=f"{task.name} [{r.host}]",
                 time=f"{r.duration_s or 0:.3f}",
             )
-            message = "(no_log)" if r.no_log else (redact(r.msg) or "")
+            message = _message(r)
             if r.status.value in ("failed", "unreachable"):
                 failure = ET.SubElement(
                     case, "failure", message=message[:500] or r.status.value, type=r.status.value
@@ -96,6 +96,22 @@ def report_html(
 ) -> str:
     """One self-contained page (plotly embedded, no network needed), readable printed."""
     doc = run_summary(run, tree=False)
+    parts = [
+        *_html_header(doc),
+        *([] if gate is None else [_html_gate(gate)]),
+        *_html_slowest(doc["slowest_tasks"], history or {}),
+        *_html_timeline(run),
+        *_html_failures(run),
+        *_html_tree(run),
+        "</section><footer>ansiscope report</footer>",
+        "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));</script>",
+        "</body></html>",
+    ]
+    return "\n".join(parts)
+
+
+def _html_header(doc: dict[str, Any]) -> list[str]:
+    """The page's head, title, run line and the cards of its headline numbers."""
     e = html.escape
     counts = doc["counts"]
     cards = [
@@ -107,7 +123,7 @@ def report_html(
         ("Changed", str(counts.get("changed", 0))),
         ("Unreachable", str(counts.get("unreachable", 0))),
     ]
-    parts = [
+    return [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>ansiscope: {e(doc['playbook'])}</title><style>{CSS}</style></head><body>",
         f"<h1>{e(doc['playbook'])}</h1>",
@@ -119,53 +135,65 @@ def report_html(
         ),
         "</section>",
     ]
-    if gate is not None:
-        verdict = gate_report.headline(gate)
-        parts.append(
-            f"<section id='gate'><h2>Against history</h2><p class='verdict'>{e(verdict)}</p></section>"
-        )
-    parts.append(
-        "<section id='slowest'><h2>Slowest tasks</h2><table><tr><th>task</th><th>play</th><th>duration</th><th>slowest host</th><th>recent runs</th></tr>"
-    )
-    for t in doc["slowest_tasks"]:
-        spark = _sparkline((history or {}).get(t["name"], []))
-        parts.append(
-            f"<tr><td>{e(t['name'])}</td><td>{e(t['play'] or '')}</td><td>{fmt_seconds(t['duration_s'])}</td><td>{e(t['slowest_host'] or '—')}</td><td>{spark}</td></tr>"
-        )
-    parts.append("</table></section>")
-    parts.append("<section id='timeline'><h2>Timeline per host</h2>")
+
+
+def _html_gate(gate: GateResult) -> str:
+    verdict = html.escape(gate_report.headline(gate))
+    return f"<section id='gate'><h2>Against history</h2><p class='verdict'>{verdict}</p></section>"
+
+
+def _html_slowest(slowest: list[dict[str, Any]], history: History) -> list[str]:
+    """The slowest tasks' table, each with a sparkline of its recent durations."""
+    e = html.escape
+    rows = [
+        f"<tr><td>{e(t['name'])}</td><td>{e(t['play'] or '')}</td><td>{fmt_seconds(t['duration_s'])}</td><td>{e(t['slowest_host'] or '—')}</td><td>{_sparkline(history.get(t['name'], []))}</td></tr>"
+        for t in slowest
+    ]
+    return [
+        "<section id='slowest'><h2>Slowest tasks</h2><table><tr><th>task</th><th>play</th><th>duration</th><th>slowest host</th><th>recent runs</th></tr>",
+        *rows,
+        "</table></section>",
+    ]
+
+
+def _html_timeline(run: RunTree) -> list[str]:
+    """The per-host timeline chart (plotly.js inlined), or a note that there are no times."""
     frame = timeline(run)
-    if len(frame):
-        figure = timeline_figure(frame)
-        parts.append(
-            figure.to_html(
-                full_html=False,
-                include_plotlyjs=True,
-                div_id="timeline-chart",
-                config={"displaylogo": False},
-            )
-        )
+    if not len(frame):
+        chart = "<p>This log has no per-host times.</p>"
     else:
-        parts.append("<p>This log has no per-host times.</p>")
-    parts.append("</section>")
-    failures = [
-        (p.name, t.name, r)
+        chart = timeline_figure(frame).to_html(
+            full_html=False,
+            include_plotlyjs=True,
+            div_id="timeline-chart",
+            config={"displaylogo": False},
+        )
+    return ["<section id='timeline'><h2>Timeline per host</h2>", chart, "</section>"]
+
+
+def _html_failures(run: RunTree) -> list[str]:
+    """The failed and unreachable results with their (redacted) messages; none: nothing."""
+    e = html.escape
+    rows = [
+        f"<tr><td>{e(p.name)}</td><td>{e(t.name)}</td><td>{e(r.host)}</td><td class='status-{e(r.status.value)}'>{e(r.status.value)}</td><td><pre>{e(_message(r))}</pre></td></tr>"
         for p in run.plays.values()
         for t in p.tasks.values()
         for r in t.results
         if r.status.value in ("failed", "unreachable")
     ]
-    if failures:
-        parts.append(
-            "<section id='failures'><h2>Failed results</h2><table><tr><th>play</th><th>task</th><th>host</th><th>status</th><th>message</th></tr>"
-        )
-        for play_name, task_name, r in failures:
-            msg = "(no_log)" if r.no_log else (redact(r.msg) or "")
-            parts.append(
-                f"<tr><td>{e(play_name)}</td><td>{e(task_name)}</td><td>{e(r.host)}</td><td class='status-{e(r.status.value)}'>{e(r.status.value)}</td><td><pre>{e(msg)}</pre></td></tr>"
-            )
-        parts.append("</table></section>")
-    parts.append("<section id='tree'><h2>Execution tree</h2>")
+    if not rows:
+        return []
+    return [
+        "<section id='failures'><h2>Failed results</h2><table><tr><th>play</th><th>task</th><th>host</th><th>status</th><th>message</th></tr>",
+        *rows,
+        "</table></section>",
+    ]
+
+
+def _html_tree(run: RunTree) -> list[str]:
+    """Plays, tasks and results as nested ``<details>`` (opened for printing)."""
+    e = html.escape
+    parts = ["<section id='tree'><h2>Execution tree</h2>"]
     for play in run.plays.values():
         parts.append(f"<details class='play'><summary>PLAY {e(play.name or '(unnamed)')}</summary>")
         for task in play.tasks.values():
@@ -173,18 +201,18 @@ def report_html(
             parts.append(
                 f"<details class='task'><summary>{kind} {e(task.name)} <span class='d'>{fmt_seconds(task.duration_s)}</span></summary><ul>"
             )
-            for r in task.results:
-                parts.append(
-                    f"<li class='status-{e(r.status.value)}'>{e(r.host)}: {e(r.status.value)} {fmt_seconds(r.duration_s)}</li>"
-                )
+            parts.extend(
+                f"<li class='status-{e(r.status.value)}'>{e(r.host)}: {e(r.status.value)} {fmt_seconds(r.duration_s)}</li>"
+                for r in task.results
+            )
             parts.append("</ul></details>")
         parts.append("</details>")
-    parts.append("</section><footer>ansiscope report</footer>")
-    parts.append(
-        "<script>window.addEventListener('beforeprint',()=>document.querySelectorAll('details').forEach(d=>d.open=true));</script>"
-    )
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    return parts
+
+
+def _message(result: ResultNode) -> str:
+    """A result's message as a report shows it: redacted, never a ``no_log`` one's."""
+    return "(no_log)" if result.no_log else (redact(result.msg) or "")
 
 
 def _sparkline(values: list[float], width: int = 120, height: int = 24) -> str:

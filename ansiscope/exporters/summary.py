@@ -136,65 +136,82 @@ def markdown(runs: list[RunTree], limit: int = MARKDOWN_LIMIT) -> str:
     parts: list[str] = []
     for run in runs:
         doc = run_summary(run, tree=False)
-        counts = doc["counts"]
-        parts.append(f"## {_md(doc['playbook'])} — {doc['status']}\n")
-        parts.append("| run | format | started | duration | plays | tasks | hosts | success |")
-        parts.append("|---|---|---|---|---|---|---|---|")
-        parts.append(
-            f"| `{doc['run_id']}` | {doc['format']} | {doc['started_at'] or 'unknown'} | "
-            f"{fmt_seconds(doc['duration_s'])} | {doc['plays_total']} | {doc['tasks_total']} | "
-            f"{doc['hosts_total']} | {fmt_rate(doc['success_rate'])} |\n"
-        )
-        parts.append(
-            "Results: "
-            + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
-            + (
-                " (stats counted from results: the log has no recap)"
-                if doc["stats_source"] == "results"
-                else ""
-            )
-            + "\n"
-        )
-        if doc["failed_hosts"] or doc["unreachable_hosts"]:
-            parts.append(f"**Failed hosts:** {', '.join(doc['failed_hosts']) or 'none'}  ")
-            parts.append(
-                f"**Unreachable hosts:** {', '.join(doc['unreachable_hosts']) or 'none'}\n"
-            )
-        parts.append("### Recap\n")
-        parts.append("| host | ok | changed | unreachable | failed | skipped | rescued | ignored |")
-        parts.append("|---|---|---|---|---|---|---|---|")
-        for host, s in doc["stats"].items():
-            parts.append(
-                f"| {_md(host)} | {s['ok']} | {s['changed']} | {s['unreachable']} | {s['failures']} "
-                f"| {s['skipped']} | {s['rescued']} | {s['ignored']} |"
-            )
-        if doc["slowest_tasks"]:
-            parts.append("\n### Slowest tasks\n")
-            parts.append("| task | duration | slowest host |")
-            parts.append("|---|---|---|")
-            for t in doc["slowest_tasks"]:
-                parts.append(
-                    f"| {_md(t['name'])} | {fmt_seconds(t['duration_s'])} | {t['slowest_host'] or '—'} |"
-                )
-        failures = [
-            (task.name, r)
-            for _, task in run.tasks()
-            for r in task.results
-            if r.status.value in ("failed", "unreachable")
-        ]
-        if failures:
-            parts.append("\n### Failures\n")
-            parts.append("| task | host | status | message |")
-            parts.append("|---|---|---|---|")
-            for name, r in failures:
-                msg = "(no_log)" if r.no_log else _md(redact(r.msg) or "")[:300]
-                parts.append(f"| {_md(name)} | {r.host} | {r.status.value} | {msg} |")
+        parts += _md_overview(doc)
+        parts += _md_recap(doc["stats"])
+        parts += _md_slowest(doc["slowest_tasks"])
+        parts += _md_failures(run)
         parts.append("")
     text = "\n".join(parts)
     if len(text.encode()) > limit:
         cut = text.encode()[: limit - 200].decode("utf-8", "ignore")
         text = cut.rsplit("\n", 1)[0] + "\n\n*…truncated to stay under 64 KB.*\n"
     return text
+
+
+def _md_overview(doc: dict[str, Any]) -> list[str]:
+    """A run's heading, its one-row table, the result counts and the failed hosts."""
+    counts = doc["counts"]
+    no_recap = doc["stats_source"] == "results"
+    parts = [
+        f"## {_md(doc['playbook'])} — {doc['status']}\n",
+        "| run | format | started | duration | plays | tasks | hosts | success |",
+        "|---|---|---|---|---|---|---|---|",
+        f"| `{doc['run_id']}` | {doc['format']} | {doc['started_at'] or 'unknown'} | "
+        f"{fmt_seconds(doc['duration_s'])} | {doc['plays_total']} | {doc['tasks_total']} | "
+        f"{doc['hosts_total']} | {fmt_rate(doc['success_rate'])} |\n",
+        "Results: "
+        + ", ".join(f"{k} {v}" for k, v in counts.items() if v)
+        + (" (stats counted from results: the log has no recap)" if no_recap else "")
+        + "\n",
+    ]
+    if doc["failed_hosts"] or doc["unreachable_hosts"]:
+        parts.append(f"**Failed hosts:** {', '.join(doc['failed_hosts']) or 'none'}  ")
+        parts.append(f"**Unreachable hosts:** {', '.join(doc['unreachable_hosts']) or 'none'}\n")
+    return parts
+
+
+def _md_recap(stats: dict[str, dict[str, int]]) -> list[str]:
+    """The recap table, one row per host."""
+    return [
+        "### Recap\n",
+        "| host | ok | changed | unreachable | failed | skipped | rescued | ignored |",
+        "|---|---|---|---|---|---|---|---|",
+        *(
+            f"| {_md(host)} | {s['ok']} | {s['changed']} | {s['unreachable']} | {s['failures']} "
+            f"| {s['skipped']} | {s['rescued']} | {s['ignored']} |"
+            for host, s in stats.items()
+        ),
+    ]
+
+
+def _md_slowest(slowest: list[dict[str, Any]]) -> list[str]:
+    """The slowest tasks' table (nothing when no task has a duration)."""
+    if not slowest:
+        return []
+    return [
+        "\n### Slowest tasks\n",
+        "| task | duration | slowest host |",
+        "|---|---|---|",
+        *(
+            f"| {_md(t['name'])} | {fmt_seconds(t['duration_s'])} | {t['slowest_host'] or '—'} |"
+            for t in slowest
+        ),
+    ]
+
+
+def _md_failures(run: RunTree) -> list[str]:
+    """The failed and unreachable results with their (redacted, cut) messages."""
+    rows = [
+        f"| {_md(task.name)} | {r.host} | {r.status.value} | "
+        + ("(no_log)" if r.no_log else _md(redact(r.msg) or "")[:300])
+        + " |"
+        for _, task in run.tasks()
+        for r in task.results
+        if r.status.value in ("failed", "unreachable")
+    ]
+    if not rows:
+        return []
+    return ["\n### Failures\n", "| task | host | status | message |", "|---|---|---|---|", *rows]
 
 
 def _md(text: str | None) -> str:

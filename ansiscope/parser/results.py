@@ -155,13 +155,9 @@ def host_result(
     delegated = fields[DELEGATED]
     action = fields[ACTION]
     delta = fields[DELTA]
-    msg = fields[MSG]
-    if no_log:
-        msg = None
-    elif msg or status in _EXPLAINED:  # an ok/changed result's empty msg is the common case
-        msg = _message(result, status)
-    else:
-        msg = None
+    # an ok/changed result's empty msg is the common case: no lookup for it
+    explained = not no_log and (bool(fields[MSG]) or status in _EXPLAINED)
+    msg = _message(result, status) if explained else None
     return HostResult(  # by position, in field order (see HostResult)
         "",  # run_id, seq: given by Emitter.add_result
         -1,

@@ -14,7 +14,7 @@ from ansiscope.analytics.gate import gate as run_gate
 from ansiscope.errors import UsageError
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
-from tests.clirun import Result, run_cli
+from tests.clirun import Result, run_cli, run_ok
 
 
 @pytest.fixture
@@ -150,7 +150,7 @@ def test_ack_turns_a_regression_into_a_pass(
     logs, db = history
     for i in (15, 16, 17):
         write_run(logs, i, slower={"Restart the service": 3.0})
-    run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    run_ok(capsys, "ingest", str(logs), "--db", db, "-q")
     acks = tmp_path / "acks.yml"
     acks.write_text(
         '- task: "Restart *"\n  reason: "slower restart accepted in #42"\n  expires: 2999-01-01\n'
@@ -189,7 +189,7 @@ def test_new_failure_after_twenty_clean_runs(
     for i in range(20):
         write_run(logs, i)
     db = str(tmp_path / "g.duckdb")
-    run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    run_ok(capsys, "ingest", str(logs), "--db", db, "-q")
     result = gate(
         capsys,
         db,
@@ -215,7 +215,7 @@ def test_insufficient_history_is_neutral_and_usage_errors(
     for i in range(5):
         write_run(logs, i)
     db = str(tmp_path / "g.duckdb")
-    run_cli(capsys, "ingest", str(logs), "--db", db, "-q")
+    run_ok(capsys, "ingest", str(logs), "--db", db, "-q")
     result = gate(capsys, db, "--file", str(write_run(logs, 5, slower={"Build the release": 5.0})))
     assert result.code == 0
     assert result.out.startswith(

@@ -18,7 +18,7 @@ from ansiscope.store import open_store
 from tests.analytics.history import write_run
 from tests.conftest import other_samples
 from tests.e2e.dashboard_pages import LEAKS, SNAKE
-from tests.ingest.helpers import ingest
+from tests.ingest.helpers import ingest, open_duckdb
 
 APP = str(Path(__file__).resolve().parents[2] / "ansiscope" / "dashboards" / "app.py")
 PAGES = [
@@ -169,7 +169,7 @@ def test_runs_filter_changes_the_table(sample_db: str, monkeypatch: pytest.Monke
 
 
 def test_run_page_shows_a_failed_run(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = open_store(sample_db, read_only=True)
+    store = open_duckdb(sample_db, read_only=True)
     (run_id,) = store.con.execute(
         "SELECT run_id FROM runs WHERE status = 'failed' AND format = 'jsonl' LIMIT 1"
     ).fetchone() or ("",)

@@ -18,7 +18,8 @@ from ansiscope.store import open_store
 from tests.e2e.test_callback_real import BIN_219, PLAYBOOK, play
 
 pytestmark = pytest.mark.e2e
-RUNS = [  # (arguments, what the stored invocation must say)
+# (arguments, what the stored invocation must say)
+RUNS: list[tuple[list[str], dict[str, object]]] = [
     ([], {"tags": [], "limit": None, "check_mode": False}),
     ([], {"tags": [], "limit": None, "check_mode": False}),
     (["--tags", "ping"], {"tags": ["ping"], "check_mode": False}),

@@ -16,6 +16,7 @@ import pytest
 from ansiscope.service.core import Service
 from tests.analytics.history import write_run
 from tests.httpfetch import fetch
+from tests.ingest.helpers import as_duckdb
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +48,7 @@ def test_real_prometheus_scrapes_the_service(
     service: tuple[Service, str, Path], tmp_path: Path
 ) -> None:
     svc, url, watched = service
+    store = as_duckdb(svc.store)
     target = url.removeprefix("http://")
     config = tmp_path / "prometheus.yml"
     config.write_text(
@@ -71,7 +73,7 @@ def test_real_prometheus_scrapes_the_service(
         up = wait_for(lambda: query(base, 'up{job="ansiscope"} == 1'))
         assert up[0]["metric"]["instance"] == target
         expected = dict(
-            svc.store.con.cursor()
+            store.con.cursor()
             .execute(
                 "SELECT regexp_extract(playbook, '[^/]+$'), count(*) FROM runs "
                 "WHERE playbook LIKE '%/site.yml' AND status <> 'running' GROUP BY 1"
@@ -79,13 +81,9 @@ def test_real_prometheus_scrapes_the_service(
             .fetchall()
         )
         site = wait_for(lambda: query(base, 'ansible_playbook_runs_total{playbook="site.yml"}'))
-        stored_site = (
-            svc.store.con.cursor()
-            .execute(
-                "SELECT count(*) FROM runs WHERE regexp_extract(coalesce(playbook, ''), '[^/]+$') = 'site.yml' AND status <> 'running'"
-            )
-            .fetchone()[0]
-        )
+        (stored_site,) = store.con.cursor().execute(
+            "SELECT count(*) FROM runs WHERE regexp_extract(coalesce(playbook, ''), '[^/]+$') = 'site.yml' AND status <> 'running'"
+        ).fetchone() or (None,)
         assert float(site[0]["value"][1]) == stored_site and expected
         before = query(base, 'ansible_playbook_runs_total{playbook="deploy.yml"}')
         before_value = float(before[0]["value"][1]) if before else 0.0

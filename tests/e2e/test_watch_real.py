@@ -15,8 +15,8 @@ import pytest
 
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
-from ansiscope.store import open_store
 from tests.conftest import SAMPLES
+from tests.ingest.helpers import open_duckdb
 
 pytestmark = pytest.mark.e2e
 ANSIBLE = Path(sys.executable).parent / "ansible-playbook"
@@ -43,7 +43,7 @@ def test_results_appear_while_the_playbook_runs(tmp_path: Path, output: str) -> 
     book.write_text(PLAYBOOK)
     logs = tmp_path / "logs"
     logs.mkdir()
-    store = open_store(tmp_path / "store.duckdb")
+    store = open_duckdb(tmp_path / "store.duckdb")
     watcher = Watcher(Ingester(store), [logs], tick_s=0.1)
     thread = threading.Thread(target=watcher.run)
     thread.start()

@@ -16,7 +16,7 @@ from ansiscope.exporters.report import report_html, report_json, report_junit, r
 from ansiscope.parser import jsonl
 from ansiscope.redact import MASK, HostPseudonyms, redact
 from tests.analytics.history import write_run
-from tests.clirun import run_cli
+from tests.clirun import run_cli, run_ok
 from tests.conftest import CANARY, SAMPLES, runs_of, sample_paths
 from tests.ingest.helpers import ingest
 
@@ -138,7 +138,7 @@ def test_redact_hosts_leaves_no_host_or_ip(capsys: pytest.CaptureFixture[str]) -
     (run,) = runs_of(SITE)
     hosts = set(run.hosts)
     for fmt in ("html", "markdown", "json", "junit"):
-        out = run_cli(capsys, "report", str(SITE), "--format", fmt, "--redact-hosts").out
+        out = run_ok(capsys, "report", str(SITE), "--format", fmt, "--redact-hosts").out
         for host in hosts:
             assert not re.search(rf"(?<![\w-]){re.escape(host)}(?![\w-])", out), (fmt, host)
         assert "127.0.0.1" not in out
@@ -180,9 +180,9 @@ def test_report_of_a_stored_run_has_the_gate_and_history(
     store = open_store(db)
     ingest(store, *(write_run(logs, i) for i in range(12)))
     store.close()
-    out = run_cli(capsys, "report", "latest", "--db", str(db), "--format", "html").out
+    out = run_ok(capsys, "report", "latest", "--db", str(db), "--format", "html").out
     page = parse_html(out)
     assert "gate" in {a.get("id") for _, a in page.tags}
     assert any(t == "svg" and a.get("class") == "spark" for t, a in page.tags)
-    doc = json.loads(run_cli(capsys, "report", "latest", "--db", str(db), "--format", "json").out)
+    doc = json.loads(run_ok(capsys, "report", "latest", "--db", str(db), "--format", "json").out)
     assert doc["gate"]["verdict"] == "pass" and len(doc["history"]["Build the release"]) == 12

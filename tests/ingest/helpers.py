@@ -12,10 +12,14 @@ from ansiscope.store import Store, open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 
 
-def open_duckdb(path: str | Path) -> DuckDBStore:
+def open_duckdb(path: str | Path, *, read_only: bool = False) -> DuckDBStore:
     """``open_store(path)`` as the DuckDB store it is, for tests that read its tables."""
-    store = open_store(path)
-    assert isinstance(store, DuckDBStore)
+    return as_duckdb(open_store(path, read_only=read_only))
+
+
+def as_duckdb(store: Store) -> DuckDBStore:
+    """A store a test made on a DuckDB file, as the ``DuckDBStore`` whose tables it reads."""
+    assert isinstance(store, DuckDBStore), type(store)
     return store
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from ansiscope.store import batch as staging
-from ansiscope.store import open_store
 from tests.conftest import ROOT
+from tests.ingest.helpers import open_duckdb
 
 sys.path.insert(0, str(ROOT / "bench"))
 from jsonl_gen import generate
@@ -48,7 +48,7 @@ def test_ctrl_c_mid_backfill_stores_what_was_read_and_goes_on(big: Path, tmp_pat
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"interrupted: what was read is stored" in err and b"Traceback" not in err
-    store = open_store(db, read_only=True)
+    store = open_duckdb(db, read_only=True)
     try:
         (stored,) = store.con.execute("SELECT count(*) FROM results").fetchone() or (0,)
         assert stored < RESULTS
@@ -74,7 +74,7 @@ def test_sigkill_mid_backfill_then_again_stores_each_result_once(big: Path, tmp_
 
 def _assert_exact_after_another_ingest(path: Path, db: Path) -> None:
     assert _ingest(path, db).wait() == 0
-    store = open_store(db, read_only=True)
+    store = open_duckdb(db, read_only=True)
     try:
         total, distinct = store.con.execute(
             "SELECT count(*), count(DISTINCT (run_id, seq)) FROM results"

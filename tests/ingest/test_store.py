@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from ansiscope.store import StoreError, StoreLocked, open_store, retention
 from ansiscope.store.duckdb.schema import SCHEMA_VERSION
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import ROOT, SAMPLES, runs_of, sample_paths
-from tests.ingest.helpers import expected_results, ingest, stored_results
+from tests.ingest.helpers import expected_results, ingest, open_duckdb, stored_results
 
 sys.path.insert(0, str(ROOT / "bench"))
 from jsonl_gen import generate
@@ -27,8 +28,8 @@ ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> DuckDBStore:
-    connection = open_store(tmp_path / "store.duckdb")
+def store(tmp_path: Path) -> Iterator[DuckDBStore]:
+    connection = open_duckdb(tmp_path / "store.duckdb")
     yield connection
     connection.close()
 
@@ -114,6 +115,7 @@ def test_runs_listing_contract(store: DuckDBStore) -> None:
     assert text_run["results_total"] == sum(
         len(t.results) for p in tree.plays.values() for t in p.tasks.values()
     )
+    assert tree.recap is not None
     assert text_run["stats"] == {h: s.as_dict() for h, s in tree.recap.items()}
     assert [r["run_id"] for r in store.list_runs(playbook="ping")] == [
         r["run_id"] for r in rows if r["format"] == "jsonl"
@@ -156,11 +158,11 @@ def test_a_store_held_by_another_process_is_reported(tmp_path: Path) -> None:
 
 def test_prune_deletes_old_runs_and_shrinks_the_file(tmp_path: Path) -> None:
     db = tmp_path / "p.duckdb"
-    store = open_store(db)
+    store = open_duckdb(db)
     bulk = tmp_path / "bulk.jsonl"  # enough results that their space shows in the file
     generate(bulk, 30_000)
     ingest(store, *sample_paths(), bulk)
-    total = store.con.execute("SELECT count(*) FROM runs").fetchone()[0]
+    (total,) = store.con.execute("SELECT count(*) FROM runs").fetchone() or (0,)
     keep = store.con.execute("SELECT run_id FROM runs ORDER BY run_id LIMIT 3").fetchall()
     old = datetime.now(UTC) - timedelta(days=100)
     store.con.execute(

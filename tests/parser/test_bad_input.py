@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ansiscope.parser import jsondoc, jsonl, open_input
-from ansiscope.parser.events import RunStatus
-from tests.clirun import run_cli
+from ansiscope.parser.events import HostResult, Recap, Rejected, RunStatus
+from tests.clirun import run_cli, run_ok
 from tests.conftest import SAMPLES, runs_of
 
 ASSETS = Path(__file__).parent / "assets"
@@ -78,7 +78,7 @@ def test_truncated_json_document(capsys) -> None:
 
 def test_malformed_json_document_is_rejected_not_raised() -> None:
     events = jsondoc.parse_string((ASSETS / "malformed.json").read_bytes(), "m.json")
-    rejected = [e for e in events if e.kind == "rejected"]
+    rejected = [e for e in events if isinstance(e, Rejected)]
     assert len(rejected) == 1 and "malformed JSON document" in rejected[0].reason
     assert any(e.kind == "host_result" for e in events)
 
@@ -99,7 +99,7 @@ def test_huge_line_parses(tmp_path: Path) -> None:
     path.write_bytes(json.dumps(line).encode() + b"\n")
     with open_input(str(path)) as source:
         events = list(source.events)
-    results = [e for e in events if e.kind == "host_result"]
+    results = [e for e in events if isinstance(e, HostResult)]
     assert len(results) == 1 and results[0].msg == "done" and results[0].duration_s == 1.0
 
 
@@ -112,7 +112,7 @@ def test_oversized_line_is_skipped_and_reported(monkeypatch) -> None:
     events = jsonl.parse_string(b"{" + b"x" * 5000 + b"}\n" + good, "s.jsonl")
     kinds = [e.kind for e in events]
     assert "recap" in kinds
-    (rejected,) = [e for e in events if e.kind == "rejected"]
+    (rejected,) = [e for e in events if isinstance(e, Rejected)]
     assert rejected.line == 1 and "longer than 1000 bytes" in rejected.reason
 
 
@@ -151,19 +151,19 @@ def test_values_of_the_wrong_type_or_out_of_range(capsys, tmp_path: Path) -> Non
         + _line("v2_playbook_on_stats", stats={"h1": {"ok": huge, "changed": 1}, "h2": {"ok": 1}})
     )
     events = jsonl.parse_string(path.read_bytes(), str(path))
-    assert [(e.line, e.reason) for e in events if e.kind == "rejected"] == [
+    assert [(e.line, e.reason) for e in events if isinstance(e, Rejected)] == [
         (1, "JSON without an '_event' key"),
         (2, "JSON without an '_event' key"),
     ]
-    results = {e.host: e for e in events if e.kind == "host_result"}
+    results = {e.host: e for e in events if isinstance(e, HostResult)}
     assert (results["h1"].rc, results["h1"].attempts, results["h1"].delta_s) == (None, 1, None)
     assert (results["h2"].rc, results["h2"].attempts, results["h2"].delta_s) == (-3, 2, None)
-    (recap,) = [e for e in events if e.kind == "recap"]
+    (recap,) = [e for e in events if isinstance(e, Recap)]
     assert recap.stats["h1"].ok == 0 and recap.stats["h1"].changed == 1
 
     db = str(tmp_path / "s.duckdb")
     assert run_cli(capsys, "ingest", str(path), "--db", db).code == 0
-    listed = run_cli(capsys, "runs", "--db", db, "--format", "json")
+    listed = run_ok(capsys, "runs", "--db", db, "--format", "json")
     (run,) = json.loads(listed.out)
     assert run["results_total"] == 2 and run["stats"]["h1"]["ok"] == 0
     for fmt in ("html", "markdown", "json", "junit"):
@@ -181,10 +181,10 @@ def test_deeply_nested_json_is_dropped_not_fatal(tmp_path: Path) -> None:
     ok = _line("v2_runner_on_ok", {"h2": {"changed": False}})
     bad = ok.replace(b'"changed": false', b'"changed": false, "x": ' + deep.encode())
     events = jsonl.parse_string(bad + ok, "deep.jsonl")
-    assert [(e.line, e.reason) for e in events if e.kind == "rejected"] == [
+    assert [(e.line, e.reason) for e in events if isinstance(e, Rejected)] == [
         (1, "JSON nested too deeply")
     ]
-    assert [e.host for e in events if e.kind == "host_result"] == ["h2"]
+    assert [e.host for e in events if isinstance(e, HostResult)] == ["h2"]
 
     sample = json.loads((SAMPLES / "json/site-2.19.json").read_bytes())
     entry = sample["plays"][0]["tasks"][0]
@@ -192,10 +192,10 @@ def test_deeply_nested_json_is_dropped_not_fatal(tmp_path: Path) -> None:
     entry["hosts"][host]["stdout"] = "DEEP"
     doc = json.dumps(sample).replace('"DEEP"', deep).encode()
     events = jsondoc.parse_string(doc, "deep.json")
-    (rejected,) = [e for e in events if e.kind == "rejected"]
+    (rejected,) = [e for e in events if isinstance(e, Rejected)]
     assert "nested over 512 levels dropped" in rejected.reason
-    results = [e for e in events if e.kind == "host_result"]
+    results = [e for e in events if isinstance(e, HostResult)]
     assert len(results) == len(
-        [e for e in jsondoc.parse_string(json.dumps(sample), "x") if e.kind == "host_result"]
+        [e for e in jsondoc.parse_string(json.dumps(sample), "x") if isinstance(e, HostResult)]
     )
     assert any(r.host == host for r in results)

@@ -18,9 +18,10 @@ from ansiscope.service.core import Service
 from ansiscope.service.webconfig import plain_checker
 from ansiscope.store import open_store
 from tests.analytics.history import write_run
+from tests.clirun import Result
 from tests.conftest import ROOT
 from tests.httpfetch import fetch
-from tests.ingest.helpers import expected_results, stored_results
+from tests.ingest.helpers import as_duckdb, expected_results, open_duckdb, stored_results
 
 
 def test_health_metrics_runs(service: tuple[Service, str, Path]) -> None:
@@ -101,7 +102,7 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
     assert result.code == 1 and json.loads(result.out)["verdict"] == "regression"
 
 
-def run_cli_server(url: str, *args: str):
+def run_cli_server(url: str, *args: str) -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "ansiscope", "gate", "--server", url, *args],
         capture_output=True,
@@ -109,16 +110,13 @@ def run_cli_server(url: str, *args: str):
         cwd=ROOT,
         timeout=60,
     )
-
-    class R:
-        code, out, err = proc.returncode, proc.stdout, proc.stderr
-
-    return R
+    return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path]) -> None:
     svc, url, _ = service
-    before = svc.store.con.cursor().execute("SELECT count(*) FROM runs").fetchone()
+    store = as_duckdb(svc.store)
+    before = store.con.cursor().execute("SELECT count(*) FROM runs").fetchone()
     status, body, _ = fetch(f"{url}/api/runs?name=junk.bin", b"\x00\x01" * 100)
     assert status == 400 and "junk.bin (byte 0): binary data" in json.loads(body)["error"]
     status, body, _ = fetch(f"{url}/api/runs?name=empty.jsonl", b"# nothing\n")
@@ -126,7 +124,7 @@ def test_bad_uploads_leave_the_store_untouched(service: tuple[Service, str, Path
     svc.max_upload = 10
     status, body, _ = fetch(f"{url}/api/runs", b"x" * 11)
     assert status == 413 and "over the limit" in json.loads(body)["error"]
-    assert svc.store.con.cursor().execute("SELECT count(*) FROM runs").fetchone() == before
+    assert store.con.cursor().execute("SELECT count(*) FROM runs").fetchone() == before
 
 
 def test_basic_auth(tmp_path: Path) -> None:
@@ -205,7 +203,7 @@ def test_sigterm_mid_ingest_loses_nothing(tmp_path: Path) -> None:
         time.sleep(0.005)  # until a batch is stored: then stop it mid-ingest
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
-    store = open_store(db)
+    store = open_duckdb(db)
     try:
         stored = stored_results(store)
         (offset,) = store.con.execute("SELECT offset_bytes FROM files").fetchone() or (0,)

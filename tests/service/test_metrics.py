@@ -4,30 +4,31 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from ansiscope.exporters.metrics import Findings, StoreCollector, playbook_label
-from ansiscope.store import open_store
+from ansiscope.store import Store, open_store
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.analytics.history import write_run
 from tests.conftest import sample_paths
-from tests.ingest.helpers import ingest
+from tests.ingest.helpers import ingest, open_duckdb
 
 
 @pytest.fixture
-def samples_store(tmp_path: Path) -> DuckDBStore:
-    store = open_store(tmp_path / "m.duckdb")
+def samples_store(tmp_path: Path) -> Iterator[DuckDBStore]:
+    store = open_duckdb(tmp_path / "m.duckdb")
     ingest(store, *sample_paths())
     yield store
     store.close()
 
 
-def registry(store: DuckDBStore, **kw: int) -> CollectorRegistry:
+def registry(store: Store, top_n: int = 100) -> CollectorRegistry:
     reg = CollectorRegistry()
-    reg.register(StoreCollector(store.reader, **kw))
+    reg.register(StoreCollector(store.reader, top_n=top_n))
     return reg
 
 
@@ -70,8 +71,8 @@ def test_counts_match_the_store(samples_store: DuckDBStore) -> None:
         == site_timed
     )
     assert reg.get_sample_value("ansiscope_up") == 1.0
-    assert reg.get_sample_value("ansiscope_db_size_bytes") > 0
-    assert reg.get_sample_value("ansiscope_ingested_events_total", {"source": "jsonl"}) > 0
+    assert (reg.get_sample_value("ansiscope_db_size_bytes") or 0) > 0
+    assert (reg.get_sample_value("ansiscope_ingested_events_total", {"source": "jsonl"}) or 0) > 0
     assert (
         reg.get_sample_value("ansible_hosts_unreachable_last_run", {"playbook": "site.yml"}) == 1.0
     )
@@ -85,7 +86,7 @@ def test_no_high_cardinality_labels(samples_store: DuckDBStore) -> None:
 
 def test_top_n_folds_the_rest_into_other(samples_store: DuckDBStore) -> None:
     reg = registry(samples_store, top_n=1)
-    assert reg.get_sample_value("ansible_playbook_runs_total", {"playbook": "other"}) > 0
+    assert (reg.get_sample_value("ansible_playbook_runs_total", {"playbook": "other"}) or 0) > 0
     labels = {
         s.labels["playbook"] for m in reg.collect() for s in m.samples if "playbook" in s.labels
     }

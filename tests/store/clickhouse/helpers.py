@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ def snapshot(url: str) -> dict[str, Any]:
             f"{r[0]}|{r[1]}|{r[2]}|{r[3]}"
             for r in store.db.rows("SELECT run_id, seq, host, status FROM results")
         )
-        counters: Counter[str] = Counter()
+        counters: defaultdict[str, float] = defaultdict(float)
         for key, value in store.counters():
             counters[
                 key.metric if key.metric != "task_results" else f"task_results:{key.status}"
