@@ -97,7 +97,7 @@ def test_practical_floors() -> None:
 def test_replay_is_deterministic_and_params_matter() -> None:
     series = noisy(20, 30, seed=16) + noisy(26, 6, seed=17)
     assert [t.verdict for t in judge_series(series)] == [t.verdict for t in judge_series(series)]
-    strict = Params(confirm_z=50.0)
+    strict = Params(min_rel=0.5)  # +30%: under this floor
     assert Verdict.REGRESSION not in [t.verdict for t in judge_series(series, strict)]
 
 
