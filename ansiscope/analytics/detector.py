@@ -72,7 +72,7 @@ class Params:
     confirm_runs: int = 3  # the shortest recent window that can confirm a step
     sustained_runs: int = 6  # the longest one
     confirm_p: float = 3e-4  # one-sided rank-sum p of the recent window vs the baseline
-    trend_z: float = 1.645  # Mann–Kendall z of an episode still moving (not yet a level)
+    trend_z: float = 1.0  # Mann–Kendall z of an episode still moving (not yet a level)
     revert_runs: int = 3
     absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
     absorb_max_runs: int = 30  # a level still moving is absorbed after this many at most
@@ -265,6 +265,30 @@ def _practical(delta: float, base: Baseline, params: Params) -> bool:
     )
 
 
+def _mode_passed(base_sorted: np.ndarray, level: float, direction: int) -> float:
+    """The baseline's level (log) that ``level`` has moved past in ``direction``: its
+    median, or for a two-level history (two groups of ≥3 runs split by a gap wider than
+    3 robust σ of either group and than 10%) the nearest group median passed."""
+    n = base_sorted.size
+    median = float(np.median(base_sorted))
+    if n < 6:
+        return median
+    gaps = np.diff(base_sorted)[2 : n - 3]  # ≥3 runs on each side
+    i = int(np.argmax(gaps)) + 2
+    lower, upper = base_sorted[: i + 1], base_sorted[i + 1 :]
+    spread = MAD_TO_SIGMA * max(
+        float(np.median(np.abs(lower - np.median(lower)))),
+        float(np.median(np.abs(upper - np.median(upper)))),
+    )
+    if float(gaps[i - 2]) < max(3 * spread, math.log1p(0.1)):
+        return median
+    modes = (float(np.median(lower)), float(np.median(upper)))
+    passed = [m for m in modes if direction * (level - m) >= 0]
+    if not passed:
+        return median
+    return max(passed) if direction > 0 else min(passed)
+
+
 def _confirms(
     recent: np.ndarray, base_sorted: np.ndarray, median: float, direction: int, params: Params
 ) -> bool:
@@ -277,7 +301,10 @@ def _confirms(
     if abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * median:
         return False
     if _rank_p(_log(recent), base_sorted, direction) <= params.confirm_p:
-        return True
+        # a level the history already has (its other mode: cache misses) is no change
+        mode = _mode_passed(base_sorted, math.log(max(float(np.median(recent)), 1e-3)), direction)
+        gap = direction * (float(np.median(recent)) - math.exp(mode))
+        return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
     # a short history bounds what ranks can show (all 3 runs above 10 others: p = 1/286);
     # every run beyond the history's extreme by a practical margin is the strong case
     edge = math.exp(base_sorted[-1] if direction > 0 else base_sorted[0])
@@ -374,10 +401,12 @@ def advance(
             return dataclasses.replace(test, reason="reverted"), state
         if t - ep.since < params.absorb_runs or _still_moving(values, t, ep, params):
             return (_episode_test(values, t, ep, params, "held") if report else None), state
-        state = State(ep.since, None)
+        # the new normal is the level now: after a drift held long, its last K runs
+        level_start = max(ep.since, t - params.absorb_runs)
+        state = State(level_start, None)
         if not report:
             return None, state
-        test = _single(float(values[t]), _Rolling(values, ep.since, params.window).at(t), params)
+        test = _single(float(values[t]), _Rolling(values, level_start, params.window).at(t), params)
         return dataclasses.replace(test, since=ep.since, reason="absorbed"), state
     confirmed = _try_confirm(values, t, rolling, params)
     if confirmed is not None:
