@@ -72,7 +72,7 @@ class Params:
     confirm_runs: int = 3  # the shortest recent window that can confirm a step
     sustained_runs: int = 6  # the longest one
     confirm_p: float = 3e-4  # one-sided rank-sum p of the recent window vs the baseline
-    trend_z: float = 1.0  # Mann–Kendall z of an episode still moving (not yet a level)
+    trend_z: float = 1.645  # Mann–Kendall z of an episode still moving (not yet a level)
     revert_runs: int = 3
     absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
     absorb_max_runs: int = 30  # a level still moving is absorbed after this many at most
