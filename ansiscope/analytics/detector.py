@@ -10,18 +10,19 @@ is a *state* of the series, not a fresh coin flip on every run:
   is a *suspect*: it warns, never fails, whatever its size (a single spike never
   fails the gate).
 - **Confirm**: for a recent window of ``confirm_runs``..``sustained_runs`` runs ending
-  now, (a) its median is ≥10% and ≥1 s above the baseline median with
-  z ≥ ``confirm_z`` for a median of that many runs, and (b) the number of its runs
-  above the baseline's p90 is improbable (binomial tail ≤ ``tail_p``) if nothing
-  changed. (b) is distribution-free, so a bimodal task (cache hit/miss) whose slow
-  mode is part of its history is not confirmed; (a) keeps the practical floors. The
-  run being judged must itself be ≥10% and ≥1 s slower.
+  now, its median is ≥10% and ≥1 s above the baseline median and an exact one-sided
+  rank-sum test against the baseline gives p ≤ ``confirm_p`` (distribution-free: spikes,
+  a slow host or cache misses do not inflate it); for a two-level history the window
+  must also be past the level it reached by the same floors (a run of cache misses is
+  no change). A short history also confirms when every run of the window is beyond the
+  slowest baseline run by the floors.
 - **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
   confirmation are all closer (geometrically) to the old level than to the new one
-  (*reverted*), or it has held ``absorb_runs`` runs: then the new level is the new
-  normal and the baseline restarts there (*absorbed*). Acknowledgements are applied
+  (*reverted*), or it has held ``absorb_runs`` runs and no longer trends (Mann–Kendall
+  z < ``trend_z``; at most ``absorb_max_runs``): then the new level is the new normal
+  and the baseline restarts at its last K runs (*absorbed*). Acknowledgements are applied
   by the gate on top.
 - Improvements are confirmed the same way, mirrored; they are reported
   (``improved``), never gated, and absorbed too, so that a return to the old, slower
