@@ -10,18 +10,19 @@ is a *state* of the series, not a fresh coin flip on every run:
   is a *suspect*: it warns, never fails, whatever its size (a single spike never
   fails the gate).
 - **Confirm**: for a recent window of ``confirm_runs``..``sustained_runs`` runs ending
-  now, (a) its median is ≥10% and ≥1 s above the baseline median with
-  z ≥ ``confirm_z`` for a median of that many runs, and (b) the number of its runs
-  above the baseline's p90 is improbable (binomial tail ≤ ``tail_p``) if nothing
-  changed. (b) is distribution-free, so a bimodal task (cache hit/miss) whose slow
-  mode is part of its history is not confirmed; (a) keeps the practical floors. The
-  run being judged must itself be ≥10% and ≥1 s slower.
+  now, its median is ≥10% and ≥1 s above the baseline median and an exact one-sided
+  rank-sum test against the baseline gives p ≤ ``confirm_p`` (distribution-free: spikes,
+  a slow host or cache misses do not inflate it); for a two-level history the window
+  must also be past the level it reached by the same floors (a run of cache misses is
+  no change). A short history also confirms when every run of the window is beyond the
+  slowest baseline run by the floors.
 - **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
   confirmation are all closer (geometrically) to the old level than to the new one
-  (*reverted*), or it has held ``absorb_runs`` runs: then the new level is the new
-  normal and the baseline restarts there (*absorbed*). Acknowledgements are applied
+  (*reverted*), or it has held ``absorb_runs`` runs and no longer trends (Mann–Kendall
+  z < ``trend_z``; at most ``absorb_max_runs``): then the new level is the new normal
+  and the baseline restarts at its last K runs (*absorbed*). Acknowledgements are applied
   by the gate on top.
 - Improvements are confirmed the same way, mirrored; they are reported
   (``improved``), never gated, and absorbed too, so that a return to the old, slower
@@ -44,7 +45,6 @@ from functools import lru_cache
 import numpy as np
 
 MAD_TO_SIGMA = 1.4826
-MEDIAN_EFFICIENCY = 1.2533  # sd of a sample median / (σ/√m) for normal noise
 
 
 class Verdict(enum.StrEnum):
@@ -72,11 +72,11 @@ class Params:
     floor_abs_s: float = 0.05
     confirm_runs: int = 3  # the shortest recent window that can confirm a step
     sustained_runs: int = 6  # the longest one
-    confirm_z: float = 3.5  # z of the recent window's median
-    tail_q: float = 0.10  # runs above the baseline's p90 ...
-    tail_p: float = 0.001  # ... this improbable under "nothing changed"
+    confirm_p: float = 3e-4  # one-sided rank-sum p of the recent window vs the baseline
+    trend_z: float = 1.645  # Mann–Kendall z of an episode still moving (not yet a level)
     revert_runs: int = 3
     absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
+    absorb_max_runs: int = 30  # a level still moving is absorbed after this many at most
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,10 +201,37 @@ class _Rolling:
         )
 
 
-@lru_cache(maxsize=256)
-def _binom_tail(m: int, k: int, q: float) -> float:
-    """P(X ≥ k) for X ~ Binomial(m, q)."""
-    return sum(math.comb(m, j) * q**j * (1 - q) ** (m - j) for j in range(k, m + 1))
+@lru_cache(maxsize=1024)
+def _rank_sum_sf(m: int, n: int) -> np.ndarray:
+    """``sf[u]`` = P(U ≥ u) for the Mann–Whitney U of ``m`` values against ``n`` when all
+    orderings of the m + n values are equally likely (exact; ``u`` = 0..m·n). Counting
+    orderings by where the largest value falls: it is one of the m (adding n to U) or
+    one of the n (adding nothing)."""
+    rows: list[np.ndarray] = [np.ones(1) for _ in range(n + 1)]  # i = 0: U = 0
+    for i in range(1, m + 1):
+        row = [np.ones(1)]  # j = 0: U = 0
+        for j in range(1, n + 1):
+            out = np.zeros(i * j + 1)
+            out[j : j + rows[j].size] += rows[j]  # counts for (i - 1, j), shifted by j
+            out[: row[j - 1].size] += row[j - 1]  # counts for (i, j - 1)
+            row.append(out)
+        rows = row
+    counts = rows[n]
+    sf: np.ndarray = np.cumsum(counts[::-1])[::-1] / counts.sum()
+    return sf
+
+
+def _rank_p(recent: np.ndarray, base_sorted: np.ndarray, direction: int) -> float:
+    """One-sided p of a rank-sum test: are the ``recent`` log values shifted in
+    ``direction`` against ``base_sorted`` (sorted log values)? Distribution-free: under
+    "nothing changed" (the runs exchangeable) it holds whatever the noise's shape, so
+    spikes, a bimodal history or a slow host do not inflate it. Ties count a half; the
+    no-ties null is then conservative."""
+    lo = np.searchsorted(base_sorted, recent, side="left")
+    hi = np.searchsorted(base_sorted, recent, side="right")
+    n = base_sorted.size
+    wins = lo + (hi - lo) / 2 if direction > 0 else (n - hi) + (hi - lo) / 2
+    return float(_rank_sum_sf(recent.size, n)[int(np.sum(wins))])
 
 
 def _single(value: float, base: Baseline | None, params: Params) -> Test:
@@ -239,20 +266,51 @@ def _practical(delta: float, base: Baseline, params: Params) -> bool:
     )
 
 
-def _confirms(recent: np.ndarray, base: Baseline, direction: int, params: Params) -> bool:
-    """Test whether this recent window (ending now) shows a step in ``direction``."""
-    m = recent.size
-    level = float(np.median(recent))
-    delta = level - base.median
-    if direction * delta <= 0 or not _practical(delta, base, params):
+def _mode_passed(base_sorted: np.ndarray, level: float, direction: int) -> float:
+    """The baseline's level (log) that ``level`` has moved past in ``direction``: its
+    median, or for a two-level history (two groups of ≥3 runs split by a gap wider than
+    3 robust σ of either group and than 10%) the nearest group median passed."""
+    n = base_sorted.size
+    median = float(np.median(base_sorted))
+    if n < 6:
+        return median
+    gaps = np.diff(base_sorted)[2 : n - 3]  # ≥3 runs on each side
+    i = int(np.argmax(gaps)) + 2
+    lower, upper = base_sorted[: i + 1], base_sorted[i + 1 :]
+    spread = MAD_TO_SIGMA * max(
+        float(np.median(np.abs(lower - np.median(lower)))),
+        float(np.median(np.abs(upper - np.median(upper)))),
+    )
+    if float(gaps[i - 2]) < max(3 * spread, math.log1p(0.1)):
+        return median
+    modes = (float(np.median(lower)), float(np.median(upper)))
+    passed = [m for m in modes if direction * (level - m) >= 0]
+    if not passed:
+        return median
+    return max(passed) if direction > 0 else min(passed)
+
+
+def _confirms(
+    recent: np.ndarray, base_sorted: np.ndarray, median: float, direction: int, params: Params
+) -> bool:
+    """Test whether this recent window (ending now) shows a step in ``direction`` from
+    the baseline (its sorted log values and median): its median a practical change, and
+    its runs ranked beyond the baseline's more than chance allows (``confirm_p``)."""
+    delta = float(np.median(recent)) - median
+    if direction * delta <= 0:
         return False
-    # the baseline's median is estimated too: its error counts (1/n next to 1/m)
-    spread = base.scale(params) * MEDIAN_EFFICIENCY * math.sqrt(1 / m + 1 / base.n)
-    z = (math.log(max(level, 1e-3)) - base.log_median) / spread
-    if direction * z < params.confirm_z:
+    if abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * median:
         return False
-    beyond = int(np.sum(recent > base.p90)) if direction > 0 else int(np.sum(recent < base.p10))
-    return _binom_tail(m, beyond, params.tail_q) <= params.tail_p * (1 + 1e-9)  # (0.1**3 > 1e-3)
+    if _rank_p(_log(recent), base_sorted, direction) <= params.confirm_p:
+        # a level the history already has (its other mode: cache misses) is no change
+        mode = _mode_passed(base_sorted, math.log(max(float(np.median(recent)), 1e-3)), direction)
+        gap = direction * (float(np.median(recent)) - math.exp(mode))
+        return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
+    # a short history bounds what ranks can show (all 3 runs above 10 others: p = 1/286);
+    # every run beyond the history's extreme by a practical margin is the strong case
+    edge = math.exp(base_sorted[-1] if direction > 0 else base_sorted[0])
+    gap = float(direction * (np.min(direction * recent) * direction - edge))
+    return gap >= params.min_abs_s and gap >= params.min_rel * edge
 
 
 def _try_confirm(
@@ -264,17 +322,17 @@ def _try_confirm(
             end = t - m + 1
             if end < 0:
                 break
-            if rolling.n[end] < params.min_history:
+            n = int(rolling.n[end])
+            if n < params.min_history:
                 break
-            med = rolling.med[end]
+            med = float(rolling.med[end])
             gap = direction * (values[t] - med)
             if gap < params.min_abs_s or gap < params.min_rel * med:
                 continue  # this run is not itself a practical change: nothing to confirm
-            base = rolling.at(end)
-            if base is None:
-                break
             recent = values[end : t + 1]
-            if _confirms(recent, base, direction, params):
+            if _confirms(recent, rolling.sorted[end, :n], med, direction, params):
+                base = rolling.at(end)
+                assert base is not None
                 mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
                 above = recent > mid if direction > 0 else recent < mid
                 since = end + int(np.argmax(above))
@@ -316,6 +374,19 @@ def _reverted(values: np.ndarray, t: int, episode: Episode, params: Params) -> b
     return bool(np.all(recent < mid) if episode.direction > 0 else np.all(recent > mid))
 
 
+def _still_moving(values: np.ndarray, t: int, episode: Episode, params: Params) -> bool:
+    """The episode's runs still trend away from the old level (Mann–Kendall z ≥
+    ``trend_z``): a drift, not yet a level to absorb (a step's new level is flat)."""
+    if t - episode.since >= params.absorb_max_runs:
+        return False
+    runs = _log(values[episode.since : t + 1])
+    n = runs.size
+    signs = np.sign(runs[None, :] - runs[:, None])
+    s = float(np.sum(np.triu(signs, 1)))
+    z = (s - math.copysign(1.0, s)) / math.sqrt(n * (n - 1) * (2 * n + 5) / 18) if s else 0.0
+    return episode.direction * z >= params.trend_z
+
+
 def advance(
     values: np.ndarray, t: int, state: State, rolling: _Rolling, params: Params, report: bool = True
 ) -> tuple[Test | None, State]:
@@ -329,12 +400,14 @@ def advance(
                 return None, state
             test = _single(float(values[t]), rolling.at(t), params)
             return dataclasses.replace(test, reason="reverted"), state
-        if t - ep.since < params.absorb_runs:
+        if t - ep.since < params.absorb_runs or _still_moving(values, t, ep, params):
             return (_episode_test(values, t, ep, params, "held") if report else None), state
-        state = State(ep.since, None)
+        # the new normal is the level now: after a drift held long, its last K runs
+        level_start = max(ep.since, t - params.absorb_runs)
+        state = State(level_start, None)
         if not report:
             return None, state
-        test = _single(float(values[t]), _Rolling(values, ep.since, params.window).at(t), params)
+        test = _single(float(values[t]), _Rolling(values, level_start, params.window).at(t), params)
         return dataclasses.replace(test, since=ep.since, reason="absorbed"), state
     confirmed = _try_confirm(values, t, rolling, params)
     if confirmed is not None:

@@ -64,6 +64,27 @@ def test_a_single_spike_never_fails_however_large() -> None:
     assert evaluate(spiked[:-1], spiked[-1]).verdict is Verdict.SUSPECT
 
 
+def test_a_bimodal_task_never_alerts() -> None:
+    """Cache hit/miss: a slow mode (×2.5) on 30% of runs at random, even three misses in
+    a row at the end (a mode the history already has), never confirms a step."""
+    for seed in range(20):
+        rng = np.random.default_rng(100 + seed)
+        miss = rng.random(60) < 0.3
+        miss[-3:] = True
+        values = 20 * np.exp(rng.normal(0, 0.05, 60)) * np.where(miss, 2.5, 1.0)
+        assert Verdict.REGRESSION not in verdicts(list(values)), seed
+        assert evaluate(values[:-1], float(values[-1])).verdict is not Verdict.REGRESSION
+
+
+def test_a_step_in_a_bimodal_task_is_caught() -> None:
+    rng = np.random.default_rng(5)
+    miss = rng.random(60) < 0.3
+    values = 20 * np.exp(rng.normal(0, 0.05, 60)) * np.where(miss, 2.5, 1.0)
+    values[40:] *= 3.0
+    got = verdicts(list(values))
+    assert Verdict.REGRESSION not in got[:40] and Verdict.REGRESSION in got[40:46]
+
+
 def test_drift_alerts_only_once_it_is_practical() -> None:
     rng = np.random.default_rng(12)
     level = 1 + 0.03 * np.maximum(0, np.arange(60) - 20)  # +3% a run from run 20
@@ -72,6 +93,9 @@ def test_drift_alerts_only_once_it_is_practical() -> None:
     first = got.index(Verdict.REGRESSION)
     assert level[first] >= 1.10  # not before the drift clears the 10% floor
     assert level[first] <= 1.45  # and not long after
+    # one episode while it keeps drifting (a trend is not a level to absorb), past K = 10
+    # runs, up to absorb_max_runs
+    assert got[first : first + 20] == [Verdict.REGRESSION] * 20
 
 
 def test_improvements_never_gate_and_a_return_is_caught() -> None:
@@ -97,7 +121,7 @@ def test_practical_floors() -> None:
 def test_replay_is_deterministic_and_params_matter() -> None:
     series = noisy(20, 30, seed=16) + noisy(26, 6, seed=17)
     assert [t.verdict for t in judge_series(series)] == [t.verdict for t in judge_series(series)]
-    strict = Params(confirm_z=50.0)
+    strict = Params(min_rel=0.5)  # +30%: under this floor
     assert Verdict.REGRESSION not in [t.verdict for t in judge_series(series, strict)]
 
 
