@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,17 +19,9 @@ from ansiscope.ingest.files import (
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import open_duckdb
 
 SITE = SAMPLES / "jsonl/site-2.19.jsonl"
 TWO_RUNS = SAMPLES / "jsonl/two-runs-2.19.jsonl"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    store = open_duckdb(tmp_path / "store.duckdb")
-    yield store
-    store.close()
 
 
 def test_collect_inputs_names_each_unreadable_path(tmp_path: Path) -> None:

@@ -5,28 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from ansiscope.ingest.ingester import Ingester
 from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import runner
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import expected_results, open_duckdb, stored_results
+from tests.ingest.helpers import expected_results, stored_results
 
 JSONL = SAMPLES / "jsonl/site-2.19.jsonl"
 TWO_RUNS = SAMPLES / "jsonl/two-runs-2.19.jsonl"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    store = open_duckdb(tmp_path / "store.duckdb")
-    yield store
-    store.close()
 
 
 def watcher(store: DuckDBStore, root: Path, **kw: Any) -> Watcher:

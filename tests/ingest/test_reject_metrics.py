@@ -4,28 +4,18 @@ counts each format's rejections by their ``RejectReason``, whatever the message 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from prometheus_client import CollectorRegistry
 
 from ansiscope.exporters.metrics import StoreCollector
 from ansiscope.parser.events import Rejected, RejectReason
-from ansiscope.store import open_store
 from ansiscope.store.base import Store
 from ansiscope.store.records import FileRecord
 from tests.conftest import SAMPLES
 from tests.ingest.helpers import ingest
 
 ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = open_store(tmp_path / "store.duckdb")
-    yield opened
-    opened.close()
 
 
 def _errors(store: Store) -> dict[tuple[str, str], float]:

@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +20,11 @@ from ansiscope.ingest.watch import Watcher
 from ansiscope.parser import runner
 from ansiscope.store.duckdb.store import DuckDBStore
 from tests.conftest import SAMPLES
-from tests.ingest.helpers import expected_results, open_duckdb, stored_results
+from tests.ingest.helpers import expected_results, stored_results
 
 JSONL = SAMPLES / "jsonl/site-2.19.jsonl"
 TWO_RUNS = SAMPLES / "jsonl/two-runs-2.19.jsonl"
 RUNNER = SAMPLES / "runner/killed-2.19"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    store = open_duckdb(tmp_path / "store.duckdb")
-    yield store
-    store.close()
 
 
 def backdate(*paths: Path) -> None:

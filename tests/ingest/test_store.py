@@ -6,7 +6,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,13 +24,6 @@ sys.path.insert(0, str(ROOT / "bench"))
 from jsonl_gen import generate
 
 ASSETS = Path(__file__).resolve().parent.parent / "parser" / "assets"
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[DuckDBStore]:
-    connection = open_duckdb(tmp_path / "store.duckdb")
-    yield connection
-    connection.close()
 
 
 @pytest.mark.parametrize("path", sample_paths(), ids=lambda p: p.name)
