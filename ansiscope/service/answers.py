@@ -52,6 +52,6 @@ class Answers(Generic[T]):
 
     def _valid(self, kept: tuple[float, Hashable, T], now: float, version: Hashable) -> bool:
         age = now - kept[0]
-        if age <= self.fresh_s:
-            return True
-        return self.sole_writer and age <= self.stale_s and kept[1] == version
+        if self.sole_writer:  # the version says exactly whether it still holds
+            return age <= self.stale_s and kept[1] == version
+        return age <= self.fresh_s

@@ -19,10 +19,10 @@ class Store:
 
 def test_the_sole_writer_answers_again_until_the_version_moves() -> None:
     store = Store()
-    answers: Answers[int] = Answers(lambda: store.version, sole_writer=True, fresh_s=0.0)
+    answers: Answers[int] = Answers(lambda: store.version, sole_writer=True)
     assert [answers.get("q", store.answer) for _ in range(5)] == [0] * 5
     assert store.computed == 1
-    store.version = 1  # something was stored
+    store.version = 1  # something was stored: answered anew at once, however fresh
     assert answers.get("q", store.answer) == 1
     assert store.computed == 2
     assert answers.get("other", store.answer) == 1  # each question its own answer
