@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 from pathlib import Path
@@ -14,7 +13,7 @@ from ansiscope.cli.options import NotifyOptions, db_option, label_option, notify
 from ansiscope.errors import UsageError
 from ansiscope.ingest.labels import run_labels
 from ansiscope.service.core import MAX_UPLOAD, Service
-from ansiscope.service.webconfig import Check, load_web_config, plain_checker, read_password
+from ansiscope.service.webconfig import auth_and_tls
 from ansiscope.store import open_store
 from ansiscope.store.retention import parse_age
 
@@ -87,7 +86,7 @@ def serve(
         raise UsageError(f"not a folder: {', '.join(missing)}")
     if retention:
         parse_age(retention)
-    checker, tls = _auth_and_tls(web_config, tls_cert, tls_key)
+    checker, tls = auth_and_tls(web_config, tls_cert, tls_key)
     store = open_store(db)
     service = Service(
         store,
@@ -115,30 +114,6 @@ def serve(
     click.echo("stopping: finishing the current batch…", err=True)
     service.shutdown()
     click.echo("stopped", err=True)
-
-
-def _auth_and_tls(
-    web_config: str | None, tls_cert: str | None, tls_key: str | None
-) -> tuple[Check | None, tuple[str, str] | None]:
-    """Basic auth (the environment, or the web config's users) and the TLS pair (the
-    flags, or the web config)."""
-    if bool(tls_cert) != bool(tls_key):
-        raise UsageError("--tls-cert and --tls-key go together")
-    user = os.environ.get("ANSISCOPE_AUTH_USER")
-    password = read_password(os.environ.get("ANSISCOPE_AUTH_PASSWORD_FILE"))
-    if bool(user) != (password is not None):
-        raise UsageError(
-            "set both ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE, or neither"
-        )
-    checker = plain_checker(user, password) if user and password is not None else None
-    if web_config:
-        config = load_web_config(web_config)
-        if config.tls and tls_cert:
-            raise UsageError("TLS comes from --web-config or --tls-cert/--tls-key, not both")
-        if config.tls:
-            tls_cert, tls_key = config.tls
-        checker = config.checker() or checker
-    return checker, (tls_cert, tls_key) if tls_cert and tls_key else None
 
 
 def _announce(

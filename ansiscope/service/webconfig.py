@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hmac
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -94,3 +95,27 @@ def read_password(path: str | None) -> str | None:
     if not path:
         return None
     return Path(path).read_text().splitlines()[0] if Path(path).read_text() else ""
+
+
+def auth_and_tls(
+    web_config: str | None, tls_cert: str | None, tls_key: str | None
+) -> tuple[Check | None, tuple[str, str] | None]:
+    """Basic auth (the environment, or the web config's users) and the TLS pair (the
+    flags, or the web config)."""
+    if bool(tls_cert) != bool(tls_key):
+        raise UsageError("--tls-cert and --tls-key go together")
+    user = os.environ.get("ANSISCOPE_AUTH_USER")
+    password = read_password(os.environ.get("ANSISCOPE_AUTH_PASSWORD_FILE"))
+    if bool(user) != (password is not None):
+        raise UsageError(
+            "set both ANSISCOPE_AUTH_USER and ANSISCOPE_AUTH_PASSWORD_FILE, or neither"
+        )
+    checker = plain_checker(user, password) if user and password is not None else None
+    if web_config:
+        config = load_web_config(web_config)
+        if config.tls and tls_cert:
+            raise UsageError("TLS comes from --web-config or --tls-cert/--tls-key, not both")
+        if config.tls:
+            tls_cert, tls_key = config.tls
+        checker = config.checker() or checker
+    return checker, (tls_cert, tls_key) if tls_cert and tls_key else None
