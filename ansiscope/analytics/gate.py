@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from ansiscope.analytics.acks import Ack, acknowledge
-from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, evaluate
+from ansiscope.analytics.detector import Baseline, Params, Test, Verdict, evaluate_many
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import gated_tasks
 from ansiscope.analytics.taskkey import key_column
@@ -162,16 +162,8 @@ def gate(
     total_history = [durations[r] for r in total_ids]
     total_value = part["duration_s"]
     if total_value is not None:
-        findings.append(
-            _judge(
-                FindingKind.TOTAL,
-                total_history,
-                float(total_value),
-                params,
-                gating=True,
-                run_ids=[*total_ids, run_id],
-            )
-        )
+        total = _Series(total_history, float(total_value), [*total_ids, run_id], gating=True)
+        findings += _judge(FindingKind.TOTAL, [total], params)
     findings += _task_findings(keyed, order, ok_runs, run_id, params, total_history)
     findings += _host_findings(keyed, hosts, order, ok_runs, run_id, params)
     findings += _failure_findings(keyed, order, run_id)
@@ -192,30 +184,37 @@ def _key_tasks(tasks: pd.DataFrame, order: list[str], playbook: str | None) -> p
     return tasks
 
 
-def _judge(
-    kind: FindingKind,
-    history: list[float],
-    value: float,
-    params: Params,
-    *,
-    gating: bool,
-    run_ids: list[str] | None = None,
-    **fields: Any,
-) -> Finding:
-    """The latest value after replaying the series' history through the detector, so a
-    confirmed step is reported on every run until it reverts or is absorbed.
-    ``run_ids`` names the runs of ``history`` and then the judged run."""
-    test: Test = evaluate(history, value, params)
+@dataclasses.dataclass
+class _Series:
+    """One series to judge: its history, the judged value, the runs naming ``history``
+    and then the judged run, whether it gates, and the finding's identity fields."""
+
+    history: list[float]
+    value: float
+    run_ids: list[str]
+    gating: bool
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+
+def _judge(kind: FindingKind, series: list[_Series], params: Params) -> list[Finding]:
+    """Each series' latest value after replaying its history through the detector (all
+    at once: ``evaluate_many``), so a confirmed step is reported on every run until it
+    reverts or is absorbed."""
+    tests = evaluate_many([(s.history, s.value) for s in series], params)
+    return [_finding(kind, s, test) for s, test in zip(series, tests, strict=True)]
+
+
+def _finding(kind: FindingKind, series: _Series, test: Test) -> Finding:
     since_run = None
-    if test.since is not None and run_ids and test.since < len(run_ids):
-        since_run = run_ids[test.since]
+    if test.since is not None and test.since < len(series.run_ids):
+        since_run = series.run_ids[test.since]
     held = test.consecutive if test.since is not None and test.reason != "absorbed" else 0
     return Finding(
         kind,
         test.verdict,
-        gating,
+        series.gating,
         baseline=test.baseline,
-        value=value,
+        value=series.value,
         delta_s=test.delta_s,
         delta_rel=test.delta_rel,
         z=test.z,
@@ -223,7 +222,7 @@ def _judge(
         reason=_reason(test, since_run),
         since_run=since_run,
         held=held,
-        **fields,
+        **series.fields,
     )
 
 
@@ -274,19 +273,10 @@ def _task_findings(
         value = walls.get((key, series), {}).get(run_id)
         if value is None:
             continue
-        out.append(
-            _judge(
-                FindingKind.TASK,
-                history,
-                value,
-                params,
-                gating=(key, series) in gated,
-                run_ids=series_ids[(key, series)],
-                task=str(labels[key]),
-                series=series,
-            )
-        )
-    return out
+        fields = {"task": str(labels[key]), "series": series}
+        gating = (key, series) in gated
+        out.append(_Series(history, value, series_ids[(key, series)], gating, fields))
+    return _judge(FindingKind.TASK, out, params)
 
 
 def _host_findings(
@@ -316,20 +306,11 @@ def _host_findings(
     for key, host, series, duration, label in current[
         ["key", "host", "series", "duration_s", "label"]
     ].itertuples(index=False):
-        out.append(
-            _judge(
-                FindingKind.TASK_HOST,
-                grouped.get((key, host, series), []),
-                float(duration),
-                params,
-                gating=False,
-                run_ids=[*grouped_ids.get((key, host, series), []), run_id],
-                task=str(label),
-                host=str(host),
-                series=series,
-            )
-        )
-    return out
+        ids = [*grouped_ids.get((key, host, series), []), run_id]
+        fields = {"task": str(label), "host": str(host), "series": series}
+        history = grouped.get((key, host, series), [])
+        out.append(_Series(history, float(duration), ids, False, fields))
+    return _judge(FindingKind.TASK_HOST, out, params)
 
 
 def _failure_findings(keyed: pd.DataFrame, order: list[str], run_id: str) -> list[Finding]:

@@ -163,3 +163,31 @@ def test_the_quiet_series_shortcut_judges_as_the_full_replay() -> None:
         assert evaluate(values[:-1], float(values[-1]), params) == tests[-1]
         shortcut += tests[-1] is not None and tests[-1].since is None
     assert shortcut > 50  # the property was exercised on series the shortcut takes
+
+
+def test_many_series_at_once_judge_as_one_by_one() -> None:
+    """``evaluate_many`` (the gate's batch of task × host series) gives exactly
+    ``evaluate`` for each: quiet, noisy, stepped, spiky, with a gap, of mixed lengths."""
+    from ansiscope.analytics.detector import evaluate_many
+
+    rng = np.random.default_rng(11)
+    params = Params()
+    series: list[tuple[list[float], float]] = []
+    for i in range(400):
+        n = int(rng.choice([0, 1, 9, 10, 30, 31, 55, 55, 55, int(rng.integers(2, 80))]))
+        level = float(rng.choice([0.0005, 0.3, 2.0, 12.0, 60.0]))
+        values = level * rng.lognormal(0, float(rng.choice([0.02, 0.1, 0.3])), n + 1)
+        if i % 3 == 0:
+            values[int(rng.integers(0, n + 1)) :] *= float(rng.choice([1.3, 2.0, 0.6]))
+        if i % 5 == 0:
+            values[int(rng.integers(0, n + 1))] *= 4
+        if i % 37 == 0 and n:
+            values[int(rng.integers(0, n))] = np.nan
+        series.append(([float(v) for v in values[:-1]], float(values[-1])))
+    many = evaluate_many(series, params)
+    one = [evaluate(h, v, params) for h, v in series]
+    assert len(many) == len(series)
+    for got, want in zip(many, one, strict=True):
+        assert repr(got) == repr(want)  # (NaN-safe equality)
+    assert {t.verdict for t in many} >= {Verdict.OK, Verdict.REGRESSION, Verdict.NEW}
+    assert evaluate_many([], params) == []

@@ -9,7 +9,9 @@ import random
 import shutil
 import threading
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pytest
 
@@ -141,3 +143,44 @@ def test_four_writers_with_crashes_and_restarts(chdb_url: str) -> None:
     assert errors == []
     assert sum(crashes) >= 4
     assert_exact(snapshot(chdb_url), expected(paths), _runs(paths))
+
+
+def test_the_gate_reads_collapse_copies_as_a_clean_store(chdb_url: str, tmp_path: Path) -> None:
+    """The gate's reads skip ``FINAL`` where they can (``task_rows`` on tasks, plays and
+    timings; ``host_rows`` collapses in pandas): after crashes left copies of batches
+    unmerged, they give what one clean DuckDB ingest of the same logs gives."""
+    paths = [SAMPLES / "jsonl" / FILES[0], SAMPLES / "jsonl" / FILES[3]]
+    rng = random.Random(5)
+    assert sum(_ingest_crashing(chdb_url, "n1", p, rng) for p in paths) >= 3
+    clean = open_store(str(tmp_path / "clean.duckdb"), ingest=True)
+    for path in paths:
+        Ingester(clean).backfill(path)
+    chdb = open_store(chdb_url, read_only=True)
+    assert isinstance(chdb, ClickHouseStore)
+    try:
+        raw, final = (
+            chdb.db.rows(f"SELECT count() FROM {t} SETTINGS final = {f}")[0][0]
+            for t, f in (("results", 0), ("results", 1))
+        )
+        assert raw > final  # copies are there to collapse
+        ids = sorted(clean.runs_frame()["run_id"])
+        assert len(ids) >= 2
+        for read, keys in ((_host_rows, ["run_id", "task_id", "host"]), (_task_rows, None)):
+            got, want = read(chdb, ids), read(clean, ids)
+            order = keys or ["run_id", "task_id"]
+            got = got.sort_values(order, kind="stable").reset_index(drop=True)
+            want = want.sort_values(order, kind="stable").reset_index(drop=True)
+            pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    finally:
+        chdb.close()
+        clean.close()
+
+
+def _host_rows(store: Any, ids: list[str]) -> pd.DataFrame:
+    rows: pd.DataFrame = store.host_rows(ids)
+    return rows.sort_values(["run_id", "task_id", "host", "duration_s"], kind="stable")
+
+
+def _task_rows(store: Any, ids: list[str]) -> pd.DataFrame:
+    rows: pd.DataFrame = store.task_rows(ids)
+    return rows
