@@ -16,6 +16,8 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +40,10 @@ from ansiscope.store.base import Store
 from ansiscope.store.batch import Batch
 from ansiscope.store.counters import CounterKey
 from ansiscope.store.records import FileRecord, Written
+
+# Commits of writers that overlap (``BatchWriter.overlaps``), one at a time per pump:
+# a pump waits for its commit before it submits the next, so one thread serves all.
+_COMMITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ansiscope-commit")
 
 SKIP_SUFFIXES = (".duckdb", ".wal", ".tmp", ".swp", ".gz", ".zip", ".db", ".parquet")
 
@@ -218,21 +224,51 @@ class Ingester:
             return total  # not touched since it was read to its end
         if self._truncated(feed):
             return total
-        while True:
-            before = (record.offset, record.state)
-            with collector_paused():
-                batch = Batch()
-                more = _fill(batch, feed, final, self.on_progress, stop)
-                if batch or (record.offset, record.state) != before:
-                    grow_head(feed.path, record)
-                    self._add(total, self.writer.commit(record, batch))
-                    self.last_growth[record.file_id] = time.monotonic()
-                del batch  # not kept alive while the next one is read
-            if not more or (stop is not None and stop.is_set()):
-                # read to its end as of ``sig`` (taken before reading): settled, unless
-                # the read stopped short or the signal is too fresh to trust
-                feed.seen = None if more or feed.stalled else settled(sig)
-                return total
+        with self._committer() as commit:
+            while True:
+                before = (record.offset, record.state)
+                with collector_paused():
+                    batch = Batch()
+                    more = _fill(batch, feed, final, self.on_progress, stop)
+                    if batch or (record.offset, record.state) != before:
+                        grow_head(feed.path, record)
+                        commit(total, record, batch)
+                        self.last_growth[record.file_id] = time.monotonic()
+                    del batch  # not kept alive while the next one is read
+                if not more or (stop is not None and stop.is_set()):
+                    break
+        # read to its end as of ``sig`` (taken before reading): settled, unless the
+        # read stopped short or the signal is too fresh to trust
+        feed.seen = None if more or feed.stalled else settled(sig)
+        return total
+
+    @contextmanager
+    def _committer(self) -> Iterator[Callable[[Written, FileRecord, Batch], None]]:
+        """``commit(total, record, batch)`` for one pump: on the reading thread, or for
+        a writer that ``overlaps``, on a thread of its own while the next batch is read
+        (one commit in flight, in order, with a copy of the record as it was). The
+        block ends once every commit has: a failed one raises there or at the next."""
+        if not self.writer.overlaps:
+            yield lambda total, record, batch: self._add(total, self.writer.commit(record, batch))
+            return
+        pending: list[tuple[Written, Future[Written]]] = []
+
+        def commit(total: Written, record: FileRecord, batch: Batch) -> None:
+            batch.seal()  # the Python part here, so the commit thread mostly waits
+            if pending:
+                done, future = pending.pop()
+                self._add(done, future.result())
+            snapshot = dataclasses.replace(record)
+            pending.append((total, _COMMITS.submit(self.writer.commit, snapshot, batch)))
+
+        try:
+            yield commit
+        except BaseException:
+            futures.wait([f for _, f in pending])  # the writer idle before anyone goes on
+            raise
+        if pending:
+            done, future = pending.pop()
+            self._add(done, future.result())
 
     def backfill(
         self, path: Path, fmt: LogFormat | None = None, stop: threading.Event | None = None

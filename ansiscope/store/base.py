@@ -159,6 +159,12 @@ class Reader(Protocol):
 class BatchWriter(Protocol):
     """One ingest path's writes: inputs' checkpoints and their batches of events."""
 
+    # Whether the ingester may read the next batch while this one commits (the commit
+    # runs on a thread of its own, one at a time, in order): a store whose commit is
+    # mostly waiting on its engine (ClickHouse, chDB) gains the parse time; DuckDB's
+    # stays on the reading thread (one core, one batch in memory).
+    overlaps: bool
+
     def file_records(self) -> list[FileRecord]:
         """Every known input, for resuming."""
         ...

@@ -60,6 +60,8 @@ def position(pass_: int, record: FileRecord) -> int:
 class Writer:
     """Writes batches of one input's events, then the input's ledger row."""
 
+    overlaps = True  # (the engine works while the next batch is parsed)
+
     def __init__(self, db: Db, node: str, labels: dict[str, str] | None = None) -> None:
         self.db = db
         self.node = node

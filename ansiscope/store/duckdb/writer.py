@@ -53,6 +53,8 @@ KEY = CounterKey._fields  # the counters table's key columns
 class Writer:
     """Writes batches of one input's events, with its checkpoint, atomically."""
 
+    overlaps = False  # (one core, one batch in memory: the ingest targets)
+
     def __init__(self, con: duckdb.DuckDBPyConnection, labels: dict[str, str] | None = None):
         self.con = con
         self.labels = dict(labels or {})
