@@ -26,7 +26,7 @@ CHUNK = 1_000_000
 def stored_results(db: str) -> int:
     store = open_store(db, create=True)
     try:
-        return int(sum(v for m, _, _, v in store.counters() if m == "task_results"))
+        return int(sum(v for key, v in store.counters() if key.metric == "task_results"))
     finally:
         store.close()
 
