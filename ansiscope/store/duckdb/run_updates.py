@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +18,7 @@ from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
 from ansiscope.store.counters import Increment, run_increments
 from ansiscope.store.duckdb.load import scan
 from ansiscope.store.invocation import invocation, shape
+from ansiscope.store.naming import stored_name
 from ansiscope.store.records import FileRecord
 from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
 from ansiscope.store.tally import Tallies, Tally
@@ -28,16 +29,19 @@ def start_runs(
     record: FileRecord,
     starts: list[RunStart],
     labels: dict[str, str],
+    roots: Collection[str] = (),
 ) -> None:
-    """Open rows for runs that begin in this batch (status ``running``)."""
+    """Open rows for runs that begin in this batch (status ``running``), each named
+    relative to the learned ``roots`` where they name it (``store.naming``)."""
     n = len(starts)
+    names = [stored_name(e.playbook, e.playbook_path, roots) for e in starts]
     data = pa.table(
         {
             "run_id": pa.array([e.run_id for e in starts], type=STR),
             "file_id": pa.array([record.file_id] * n, type=STR),
             "source": pa.array([record.path] * n, type=STR),
             "format": pa.array([str(e.format) for e in starts], type=STR),
-            "playbook": pa.array([e.playbook for e in starts], type=STR),
+            "playbook": pa.array(names, type=STR),
             "playbook_path": pa.array([e.playbook_path for e in starts], type=STR),
             "invocation": pa.array([_json(invocation(e)) for e in starts], type=STR),
             "shape": pa.array([shape(e) for e in starts], type=STR),

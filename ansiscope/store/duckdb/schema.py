@@ -131,6 +131,15 @@ MIGRATIONS: list[str] = [
     DROP TABLE counters;
     ALTER TABLE counters_v3 RENAME TO counters;
     """,
+    # version 4: the project roots runs taught (``store.naming``): a playbook in a
+    # sub-folder has one name in every format. Nothing to learn yet: the first run that
+    # teaches a root renames the runs stored before it (``duckdb.roots``).
+    """
+    CREATE TABLE project_roots (
+        root VARCHAR PRIMARY KEY,       -- absolute, normalised, no trailing slash
+        learned_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -31,9 +31,11 @@ from ansiscope.parser.events import (
 )
 from ansiscope.store.batch import Batch, batch_of
 from ansiscope.store.counters import CounterKey, Increment
+from ansiscope.store.duckdb import roots as project_roots
 from ansiscope.store.duckdb import run_updates
 from ansiscope.store.duckdb.load import load, scan
 from ansiscope.store.duckdb.schema import transaction
+from ansiscope.store.naming import roots_taught
 from ansiscope.store.records import FileRecord, Written
 from ansiscope.store.rows import (
     FLOAT,
@@ -156,8 +158,7 @@ class Writer:
             for e in by_type[AnsibleWarning]
         ]
         if starts:
-            run_updates.start_runs(self.con, record, starts, self.labels)
-            self.tallies.start(e.run_id for e in starts)
+            self._start(record, starts)
         self.tallies.add_results(batch.statuses, batch.hosts)
         self.tallies.add_tasks(tasks)
         for e in by_type[StatusAmended]:
@@ -194,6 +195,16 @@ class Writer:
         written.ended_run_ids = [e.run_id for e in ends]
         written.quarantined = len(rejected)
         self._add_counters([(CounterKey("ingested_events", source=record.format), len(batch))])
+
+    def _start(self, record: FileRecord, starts: list[RunStart]) -> None:
+        """Rows for the runs that begin: the roots they teach learned first (renaming
+        runs stored before, moving their counts), then each named with every root."""
+        roots, moves = project_roots.learn(self.con, roots_taught(starts))
+        if moves:
+            self._add_counters(moves)
+            project_roots.drop_empty(self.con, moves)
+        run_updates.start_runs(self.con, record, starts, self.labels, roots)
+        self.tallies.start(e.run_id for e in starts)
 
     def _insert(self, target: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
         if rows:
