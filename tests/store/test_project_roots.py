@@ -11,10 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from ansiscope.store import Store
+from ansiscope.store import Store, open_store
+from ansiscope.store.clickhouse import roots as clickhouse_roots
+from ansiscope.store.clickhouse import schema as clickhouse_schema
+from ansiscope.store.clickhouse import store as clickhouse_store
 from ansiscope.store.counters import CounterKey, run_increments
+from ansiscope.store.duckdb import roots as duckdb_roots
+from ansiscope.store.duckdb import schema as duckdb_schema
 from tests.conftest import SAMPLES, runs_of
 from tests.ingest.helpers import expected_results
+from tests.store.conftest import BACKENDS
 from tests.store.test_contract import ingest
 
 NewStore = Callable[..., Store]
@@ -99,7 +105,7 @@ def test_the_gate_compares_a_run_with_those_stored_before_its_root(
     (earlier,) = runs_of(before := jsonl_log(tmp_path, "2.18"))
     (later,) = runs_of(teacher := callback_log(tmp_path, say_check=False))
     assert earlier.playbook == "site.yml" and later.playbook == NAME  # as the parser names them
-    assert earlier.started_at < later.started_at
+    assert earlier.started_at and later.started_at and earlier.started_at < later.started_at
     store = new_store()
     ingest(store, before, teacher)
     part = store.run_partition(later.run_id)
@@ -127,3 +133,33 @@ def test_storing_the_old_input_again_keeps_the_merged_name_and_counts(
     assert again.totals.events > 0
     assert {r["playbook"] for r in store.list_runs()} == {NAME}
     assert playbook_counters(store) == counted  # the runs' counters: not counted again
+
+
+@pytest.mark.parametrize("backend", sorted(b for b in BACKENDS if b in ("duckdb", "chdb")))
+def test_version_4_merges_the_names_a_store_holds(
+    backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before, teacher = jsonl_log(tmp_path, "2.18"), callback_log(tmp_path)
+    url = BACKENDS[backend](tmp_path, "old")
+    with monkeypatch.context() as patch:  # a store of version 3: no roots learned
+        patch.setattr(duckdb_schema, "MIGRATIONS", duckdb_schema.MIGRATIONS[:3])
+        patch.setattr(duckdb_schema, "SCHEMA_VERSION", 3)
+        patch.setattr(clickhouse_store, "MIGRATIONS", clickhouse_schema.MIGRATIONS[:3])
+        patch.setattr(clickhouse_store, "SCHEMA_VERSION", 3)
+        patch.setattr(duckdb_roots, "learn", lambda *_: set())
+        patch.setattr(clickhouse_roots, "learn", lambda *_: set())
+        old = open_store(url)
+        ingest(old, before, teacher)
+        assert {r["playbook"] for r in old.list_runs()} == {"site.yml", NAME}
+        assert {key.playbook for key in playbook_counters(old)} == {"site.yml", NAME}
+        old.close()
+    store = open_store(url)
+    try:
+        assert {r["playbook"] for r in store.list_runs()} == {NAME}
+        expected = expected_counters(before, teacher)
+        counters = playbook_counters(store)
+        assert set(counters) == set(expected)
+        for key, value in expected.items():
+            assert counters[key] == pytest.approx(value, abs=1e-6), key
+    finally:
+        store.close()

@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from ansiscope.store.clickhouse import runstate
 from ansiscope.store.clickhouse.connection import Db
-from ansiscope.store.naming import renames, stored_name
+from ansiscope.store.naming import renames, stored_name, taught_root
 from ansiscope.store.rows import STR, TS
 
 
@@ -66,6 +66,18 @@ def learn(db: Db, taught: set[str], skip: Collection[str] = ()) -> set[str]:
         ),
     )
     return roots
+
+
+def learn_from_stored(db: Db) -> None:
+    """Schema version 4 in a store that has runs: the roots its runs taught (a name
+    relative to the project beside the absolute path, as the callback's header gives
+    them), learned as a new run would teach them, so both names merge now."""
+    rows = db.rows(
+        "SELECT DISTINCT playbook, playbook_path FROM runs "
+        "WHERE position(ifNull(playbook, ''), '/') > 0 "
+        "AND startsWith(ifNull(playbook_path, ''), '/')"
+    )
+    learn(db, {root for name, path in rows if (root := taught_root(name, path, None))})
 
 
 def _move_counters(db: Db, renamed: list[tuple[str, str, str]]) -> None:

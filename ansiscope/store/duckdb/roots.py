@@ -18,7 +18,8 @@ import pyarrow as pa
 
 from ansiscope.store.counters import Increment, run_increments
 from ansiscope.store.duckdb.load import scan
-from ansiscope.store.naming import renames
+from ansiscope.store.duckdb.run_updates import add_counters
+from ansiscope.store.naming import renames, taught_root
 from ansiscope.store.rows import STR
 
 # a counter this close to zero after its runs moved away is gone (float sums of
@@ -31,15 +32,13 @@ def known(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("SELECT root FROM project_roots").fetchall()}
 
 
-def learn(
-    con: duckdb.DuckDBPyConnection, taught: set[str], roots: set[str] | None = None
-) -> tuple[set[str], list[Increment]]:
-    """Record the roots in ``taught`` not known yet and rename the stored runs they
-    name differently; returns every known root and the counter moves to add."""
-    roots = known(con) if roots is None else roots
+def learn(con: duckdb.DuckDBPyConnection, taught: set[str]) -> set[str]:
+    """Record the roots in ``taught`` not known yet, rename the stored runs they name
+    differently and move their counts; returns every known root."""
+    roots = known(con)
     new = sorted(taught - roots)
     if not new:
-        return roots, []
+        return roots
     roots = roots | set(new)
     con.executemany(
         "INSERT INTO project_roots VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -52,7 +51,7 @@ def learn(
     ).fetchall()
     renamed = renames(rows, roots)
     if not renamed:
-        return roots, []
+        return roots
     data = pa.table(
         {
             "run_id": pa.array([r[0] for r in renamed], type=STR),
@@ -65,7 +64,21 @@ def learn(
             "RETURNING runs.run_id, runs.counted, runs.status, runs.duration_s"
         ).fetchall()
     counted = [(run_id, status, duration) for run_id, done, status, duration in updated if done]
-    return roots, _moves(con, renamed, counted)
+    moves = _moves(con, renamed, counted)
+    add_counters(con, moves)
+    _drop_empty(con, moves)
+    return roots
+
+
+def learn_from_stored(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema version 4 in a store that has runs: the roots its runs taught (a name
+    relative to the project beside the absolute path, as the callback's header gives
+    them), learned as a new run would teach them, so both names merge now."""
+    rows = con.execute(
+        "SELECT DISTINCT playbook, playbook_path FROM runs "
+        "WHERE contains(playbook, '/') AND starts_with(playbook_path, '/')"
+    ).fetchall()
+    learn(con, {root for name, path in rows if (root := taught_root(name, path, None))})
 
 
 def _moves(
@@ -91,7 +104,7 @@ def _moves(
     return taken + run_increments(new, statuses)
 
 
-def drop_empty(con: duckdb.DuckDBPyConnection, moves: list[Increment]) -> None:
+def _drop_empty(con: duckdb.DuckDBPyConnection, moves: list[Increment]) -> None:
     """Drop the counters the moves left at zero (every run of that name renamed)."""
     names = sorted({key.playbook for key, value in moves if value < 0})
     if names:

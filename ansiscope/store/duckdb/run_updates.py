@@ -15,13 +15,15 @@ import duckdb
 import pyarrow as pa
 
 from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
-from ansiscope.store.counters import Increment, run_increments
+from ansiscope.store.counters import CounterKey, Increment, run_increments
 from ansiscope.store.duckdb.load import scan
 from ansiscope.store.invocation import invocation, shape
 from ansiscope.store.naming import stored_name
 from ansiscope.store.records import FileRecord
 from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
 from ansiscope.store.tally import Tallies, Tally
+
+KEY = CounterKey._fields  # the counters table's key columns
 
 
 def start_runs(
@@ -178,6 +180,25 @@ def _run_counters(
         ).fetchall():
             statuses.setdefault(run_id, Counter())[status] += n
     return run_increments(rows, statuses)
+
+
+def add_counters(con: duckdb.DuckDBPyConnection, increments: list[Increment]) -> None:
+    """Add to the counters: one upsert, increments of one counter summed first."""
+    increments = [i for i in increments if i[1]]
+    if not increments:
+        return
+    keys = [key for key, _ in increments]
+    columns = {
+        name: pa.array(values, type=STR)
+        for name, values in zip(KEY, zip(*keys, strict=True), strict=True)
+    }
+    columns["value"] = pa.array([float(v) for _, v in increments], type=FLOAT)
+    with scan(con, "_counts", pa.table(columns)):
+        con.execute(
+            f"""INSERT INTO counters SELECT {", ".join(KEY)}, sum(value) FROM _counts
+            GROUP BY ALL ON CONFLICT ({", ".join(KEY)})
+            DO UPDATE SET value = counters.value + excluded.value"""
+        )
 
 
 def _json(value: object) -> str | None:
