@@ -15,6 +15,14 @@ Every version of a run row the writer writes after that is named with the roots 
 then (``writer``), so a later replay of an old input cannot bring the old name back.
 A run deleted by retention before its root was learned is not renamed: its counts stay
 under the name it had.
+
+A writer reads the roots when a batch starts runs (and when it opens). With several
+nodes, a run another node stores between this node's scan for runs to rename and its
+recording of the root can keep its file name: there is no transaction to close that
+window (a few milliseconds); the next root learned under the same project does not
+revisit it. Counters are moved at write time, not mapped when read, so ``/metrics``
+stays one FINAL query and a run's counts never go back to the old name when retention
+deletes the run.
 """
 
 from __future__ import annotations

@@ -98,10 +98,15 @@ def _moves(
         [[row[0] for row in counted]],
     ).fetchall():
         statuses.setdefault(run_id, Counter())[status] += n
-    old = [(i, names[i][0], status, duration) for i, status, duration in counted]
-    new = [(i, names[i][1], status, duration) for i, status, duration in counted]
-    taken = [(key, -value) for key, value in run_increments(old, statuses)]
-    return taken + run_increments(new, statuses)
+    pairs: dict[tuple[str, str], list[tuple[str, str, str, float | None]]] = {}
+    for run_id, status, duration in counted:
+        old, new = names[run_id]
+        pairs.setdefault((old, new), []).append((run_id, old, status, duration))
+    moves: list[Increment] = []
+    for (_, new), rows in pairs.items():  # counted once per pair of names
+        for key, value in run_increments(rows, statuses):
+            moves += [(key, -value), (key._replace(playbook=new), value)]
+    return moves
 
 
 def _drop_empty(con: duckdb.DuckDBPyConnection, moves: list[Increment]) -> None:
