@@ -16,7 +16,13 @@ the filesystem of the machine that reads the log):
 So a playbook at the top of its project, run from there, has the same name in
 every format (``site.yml``); one in a sub-folder is ``playbooks/site.yml`` where
 the log says so (the callback, a ``-vv`` or CI log run from the project root)
-and ``site.yml`` where it only gives the controller's absolute path.
+and ``site.yml`` here where it only gives the controller's absolute path. The
+store closes that gap (``store.naming``): a run that names its project (the
+callback's header) teaches the store the project's root (``/srv/proj``), and a run
+whose absolute path lies under a learned root is stored relative to it
+(``/srv/proj/playbooks/site.yml`` → ``playbooks/site.yml``), whether it was stored
+before the root was learned or after; its counters merge. The parser stays pure:
+what other logs said is the store's to know.
 """
 
 from __future__ import annotations

@@ -93,5 +93,5 @@ def test_version_2_names_playbooks_once_and_merges_their_counters(tmp_path: Path
     (version,) = store.con.execute(
         "SELECT value FROM meta WHERE key = 'schema_version'"
     ).fetchone() or ("",)
-    assert version == str(SCHEMA_VERSION) == "3"
+    assert version == str(SCHEMA_VERSION) == "4"
     store.close()

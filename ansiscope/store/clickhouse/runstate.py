@@ -178,8 +178,9 @@ def _tagged(run_id: str, increments: list[Increment]) -> list[tuple[str, Counter
     return [(run_id, key, value) for key, value in increments]
 
 
-def runs_table(rows: list[dict[str, Any]], ver: int) -> pa.Table:
-    """New versions of run rows."""
+def runs_table(rows: list[dict[str, Any]], ver: int | list[int]) -> pa.Table:
+    """New versions of run rows (one version for all, or one per row)."""
     cols = {n: pa.array([r[n] for r in rows], type=t) for n, t in RUN_TYPES.items()}
-    cols["ver"] = pa.array([ver] * len(rows), type=pa.uint64())
+    vers = [ver] * len(rows) if isinstance(ver, int) else ver
+    cols["ver"] = pa.array(vers, type=pa.uint64())
     return pa.table(cols)

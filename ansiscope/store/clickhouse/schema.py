@@ -129,6 +129,12 @@ MIGRATIONS: list[list[str]] = [
         WHERE arrayExists(k -> length(splitByChar({SEP!r}, k)) = 3, mapKeys(counts))
         SETTINGS mutations_sync = 2""",
     ],
+    # version 4 (as DuckDB's): the project roots runs taught (``store.naming``). Nothing
+    # to learn yet: the first run that teaches a root renames the runs stored before it.
+    [
+        f"""CREATE TABLE IF NOT EXISTS project_roots (root String, learned_at {TS})
+        ENGINE = ReplacingMergeTree ORDER BY root""",
+    ],
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

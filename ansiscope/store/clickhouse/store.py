@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from ansiscope.store.base import StoreError
-from ansiscope.store.clickhouse import history, metrics, queries
+from ansiscope.store.clickhouse import history, metrics, queries, roots
 from ansiscope.store.clickhouse.connection import Db, Target, client, parse_url
 from ansiscope.store.clickhouse.queries import micros
 from ansiscope.store.clickhouse.schema import META, MIGRATIONS, RUN_TABLES, SCHEMA_VERSION
@@ -225,6 +225,11 @@ def _ensure_database(target: Target, *, create: bool) -> None:
         boot.close()
 
 
+# Version -> what rewrites an existing store's rows once that version's DDL has run
+# (idempotent, like the statements: two nodes may run it at once).
+UPGRADES: dict[int, Callable[[Db], None]] = {4: roots.learn_from_stored}
+
+
 def _migrate(db: Db, read_only: bool) -> None:
     """Bring the schema to ``SCHEMA_VERSION`` (statements are idempotent: two nodes may
     run them at once); refuse a newer schema."""
@@ -245,9 +250,11 @@ def _migrate(db: Db, read_only: bool) -> None:
             f"{db.target.label()}: the store needs a schema upgrade; open it once read-write"
         )
     db.command(META)
-    for statements in MIGRATIONS[version:]:
+    for number, statements in enumerate(MIGRATIONS[version:], version + 1):
         for sql in statements:
             db.command(sql)
+        if version and number in UPGRADES:  # rows to rewrite in an existing store
+            UPGRADES[number](db)
     db.command(
         "INSERT INTO meta VALUES ('schema', {v:String}, {n:UInt64})",
         {"v": str(SCHEMA_VERSION), "n": SCHEMA_VERSION},

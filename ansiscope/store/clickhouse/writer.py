@@ -37,10 +37,12 @@ from ansiscope.parser.events import (
     TaskTiming,
 )
 from ansiscope.store.batch import Batch, batch_of
+from ansiscope.store.clickhouse import roots as project_roots
 from ansiscope.store.clickhouse import runstate
 from ansiscope.store.clickhouse.connection import Db
 from ansiscope.store.clickhouse.ledger_keys import SEP, decode, encode
 from ansiscope.store.counters import CounterKey
+from ansiscope.store.naming import roots_taught
 from ansiscope.store.records import FileRecord, Written
 from ansiscope.store.rows import INT, PLAY_COLUMNS, STR, TASK_COLUMNS, TIMING_COLUMNS, TS, table
 from ansiscope.store.tally import Tallies
@@ -70,6 +72,7 @@ class Writer:
         self.passes: dict[str, int] = {}  # file_id -> the pass over it being stored
         self.totals: dict[str, dict[CounterKey, float]] = {}  # file_id -> its counters this pass
         self.last_file: tuple[str, int] | None = None  # (file_id, pass) saved last
+        self.roots: set[str] | None = None  # the learned project roots (``store.naming``)
         # test hook: called with "ledger" just before a batch's ledger row is written
         self.fault: Callable[[str], None] | None = None
 
@@ -186,8 +189,11 @@ class Writer:
         starts: list[RunStart] = by_type[RunStart]
         ends: list[RunEnd] = by_type[RunEnd]
         tasks: list[TaskStart] = by_type[TaskStart]
+        if starts or self.roots is None:
+            self.roots = project_roots.learn(self.db, roots_taught(starts), batch.run_ids)
         runs = runstate.current(self.db, batch.run_ids)
         runstate.start(runs, record, starts, self.labels)
+        project_roots.name(runs, self.roots)
         if starts:
             self.tallies.start(e.run_id for e in starts)
         self.tallies.add_results(batch.statuses, batch.hosts)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,12 +15,15 @@ import duckdb
 import pyarrow as pa
 
 from ansiscope.parser.events import RECAP_KEYS, Recap, RunEnd, RunStart
-from ansiscope.store.counters import Increment, run_increments
+from ansiscope.store.counters import CounterKey, Increment, run_increments
 from ansiscope.store.duckdb.load import scan
 from ansiscope.store.invocation import invocation, shape
+from ansiscope.store.naming import stored_name
 from ansiscope.store.records import FileRecord
 from ansiscope.store.rows import BOOL, FLOAT, INT, STR, TS
 from ansiscope.store.tally import Tallies, Tally
+
+KEY = CounterKey._fields  # the counters table's key columns
 
 
 def start_runs(
@@ -28,16 +31,19 @@ def start_runs(
     record: FileRecord,
     starts: list[RunStart],
     labels: dict[str, str],
+    roots: Collection[str] = (),
 ) -> None:
-    """Open rows for runs that begin in this batch (status ``running``)."""
+    """Open rows for runs that begin in this batch (status ``running``), each named
+    relative to the learned ``roots`` where they name it (``store.naming``)."""
     n = len(starts)
+    names = [stored_name(e.playbook, e.playbook_path, roots) for e in starts]
     data = pa.table(
         {
             "run_id": pa.array([e.run_id for e in starts], type=STR),
             "file_id": pa.array([record.file_id] * n, type=STR),
             "source": pa.array([record.path] * n, type=STR),
             "format": pa.array([str(e.format) for e in starts], type=STR),
-            "playbook": pa.array([e.playbook for e in starts], type=STR),
+            "playbook": pa.array(names, type=STR),
             "playbook_path": pa.array([e.playbook_path for e in starts], type=STR),
             "invocation": pa.array([_json(invocation(e)) for e in starts], type=STR),
             "shape": pa.array([shape(e) for e in starts], type=STR),
@@ -174,6 +180,25 @@ def _run_counters(
         ).fetchall():
             statuses.setdefault(run_id, Counter())[status] += n
     return run_increments(rows, statuses)
+
+
+def add_counters(con: duckdb.DuckDBPyConnection, increments: list[Increment]) -> None:
+    """Add to the counters: one upsert, increments of one counter summed first."""
+    increments = [i for i in increments if i[1]]
+    if not increments:
+        return
+    keys = [key for key, _ in increments]
+    columns = {
+        name: pa.array(values, type=STR)
+        for name, values in zip(KEY, zip(*keys, strict=True), strict=True)
+    }
+    columns["value"] = pa.array([float(v) for _, v in increments], type=FLOAT)
+    with scan(con, "_counts", pa.table(columns)):
+        con.execute(
+            f"""INSERT INTO counters SELECT {", ".join(KEY)}, sum(value) FROM _counts
+            GROUP BY ALL ON CONFLICT ({", ".join(KEY)})
+            DO UPDATE SET value = counters.value + excluded.value"""
+        )
 
 
 def _json(value: object) -> str | None:

@@ -15,6 +15,7 @@ import duckdb
 
 from ansiscope.parser.identity import playbook_name
 from ansiscope.store.base import StoreError, StoreLocked
+from ansiscope.store.duckdb.roots import learn_from_stored
 
 MIGRATIONS: list[str] = [
     # version 1
@@ -130,6 +131,16 @@ MIGRATIONS: list[str] = [
     GROUP BY ALL;
     DROP TABLE counters;
     ALTER TABLE counters_v3 RENAME TO counters;
+    """,
+    # version 4: the project roots runs taught (``store.naming``): a playbook in a
+    # sub-folder has one name in every format. A store with runs learns the roots they
+    # taught (``duckdb.roots``); after that, each run that teaches a new root renames the
+    # runs stored before it.
+    """
+    CREATE TABLE project_roots (
+        root VARCHAR PRIMARY KEY,       -- absolute, normalised, no trailing slash
+        learned_at TIMESTAMPTZ NOT NULL
+    );
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -283,4 +294,7 @@ def _rename_playbooks(con: duckdb.DuckDBPyConnection) -> None:
 
 
 # Version -> what rewrites an existing store's rows once that version's DDL has run.
-UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {2: _rename_playbooks}
+UPGRADES: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {
+    2: _rename_playbooks,
+    4: learn_from_stored,
+}

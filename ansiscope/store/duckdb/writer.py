@@ -31,12 +31,13 @@ from ansiscope.parser.events import (
 )
 from ansiscope.store.batch import Batch, batch_of
 from ansiscope.store.counters import CounterKey, Increment
+from ansiscope.store.duckdb import roots as project_roots
 from ansiscope.store.duckdb import run_updates
 from ansiscope.store.duckdb.load import load, scan
 from ansiscope.store.duckdb.schema import transaction
+from ansiscope.store.naming import roots_taught
 from ansiscope.store.records import FileRecord, Written
 from ansiscope.store.rows import (
-    FLOAT,
     INT,
     PLAY_COLUMNS,
     STR,
@@ -46,8 +47,6 @@ from ansiscope.store.rows import (
     table,
 )
 from ansiscope.store.tally import Tallies
-
-KEY = CounterKey._fields  # the counters table's key columns
 
 
 class Writer:
@@ -158,8 +157,7 @@ class Writer:
             for e in by_type[AnsibleWarning]
         ]
         if starts:
-            run_updates.start_runs(self.con, record, starts, self.labels)
-            self.tallies.start(e.run_id for e in starts)
+            self._start(record, starts)
         self.tallies.add_results(batch.statuses, batch.hosts)
         self.tallies.add_tasks(tasks)
         for e in by_type[StatusAmended]:
@@ -196,6 +194,13 @@ class Writer:
         written.ended_run_ids = [e.run_id for e in ends]
         written.quarantined = len(rejected)
         self._add_counters([(CounterKey("ingested_events", source=record.format), len(batch))])
+
+    def _start(self, record: FileRecord, starts: list[RunStart]) -> None:
+        """Rows for the runs that begin: the roots they teach learned first (renaming
+        runs stored before, moving their counts), then each named with every root."""
+        roots = project_roots.learn(self.con, roots_taught(starts))
+        run_updates.start_runs(self.con, record, starts, self.labels, roots)
+        self.tallies.start(e.run_id for e in starts)
 
     def _insert(self, target: str, rows: Sequence[Event], columns: dict[str, pa.DataType]) -> None:
         if rows:
@@ -246,22 +251,7 @@ class Writer:
         )
 
     def _add_counters(self, increments: list[Increment]) -> None:
-        """Add to the counters: one upsert, increments of one counter summed first."""
-        increments = [i for i in increments if i[1]]
-        if not increments:
-            return
-        keys = [key for key, _ in increments]
-        columns = {
-            name: pa.array(values, type=STR)
-            for name, values in zip(KEY, zip(*keys, strict=True), strict=True)
-        }
-        columns["value"] = pa.array([float(v) for _, v in increments], type=FLOAT)
-        with scan(self.con, "_counts", pa.table(columns)):
-            self.con.execute(
-                f"""INSERT INTO counters SELECT {", ".join(KEY)}, sum(value) FROM _counts
-                GROUP BY ALL ON CONFLICT ({", ".join(KEY)})
-                DO UPDATE SET value = counters.value + excluded.value"""
-            )
+        run_updates.add_counters(self.con, increments)
 
 
 __all__ = ["FileRecord", "Writer", "Written"]
