@@ -31,7 +31,7 @@ class Signal(NamedTuple):
     mtime_ns: int
 
 
-def signal(path: Path, folder: bool = False) -> Signal | None:
+def signal(path: str | Path, folder: bool = False) -> Signal | None:
     """The signal of the file at ``path``, or of runner folder ``path`` (``folder``);
     ``None`` when it is gone or unreadable."""
     try:

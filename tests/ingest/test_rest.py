@@ -164,3 +164,23 @@ def test_a_settled_feed_is_not_read_or_hashed(
     ingester.pump(feed)
     assert reads["read"] == 1 and calls["head_matches"] == 1
     assert feed.seen is None  # written just now: too fresh to trust as unchanged
+
+
+def test_the_rescan_keeps_to_its_share_of_a_core(store: DuckDBStore, logs: Path) -> None:
+    """The safety-net rescan's pace follows its cost: at most ``RESCAN_BUDGET`` of a core
+    (a folder of 100,000 inputs is not stat-ed every 10 s), never more often than
+    ``rescan_s``; ``rescan_s=0`` still rescans on every step."""
+    from ansiscope.ingest import watch
+
+    w = Watcher(Ingester(store), [logs], rescan_s=10)
+    w.step()  # the first step is a full rescan, and is timed
+    assert 0 < w._scan_cost < 10 * watch.RESCAN_BUDGET  # a few inputs: the 10 s pace holds
+    assert w._rescan_every() == 10
+    w._scan_cost = 0.6  # as 100,000 inputs would take
+    assert w._rescan_every() == pytest.approx(0.6 / watch.RESCAN_BUDGET)
+    w._last_scan = time.monotonic() - 60  # due at 10 s, not at 120 s
+    w.step()
+    assert w._scan_cost == 0.6  # no full rescan happened
+    always = Watcher(Ingester(store), [logs], rescan_s=0)
+    always._scan_cost = 5.0
+    assert always._rescan_every() == 0.0
