@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
@@ -81,7 +80,7 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
     for r in rows:
         table.add_row(
             r["run_id"],
-            Path(r["playbook"] or "?").name,
+            r["playbook"] or "?",  # the stored name: relative to its project where known
             r["status"],
             (r["started_at"] or "")[:19].replace("T", " "),
             fmt_seconds(r["duration_s"]),

@@ -124,3 +124,14 @@ def test_ingest_of_a_followed_file_read_to_its_end_succeeds(
     assert [r.state for r in store.writer().file_records()] == ["done"]
     assert len(store.list_runs()) == len(runs_of(log))
     store.close()
+
+
+def test_runs_table_shows_the_stored_name(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A playbook in a sub-folder of its project is listed by its whole name, not its
+    file name (two ``site.yml`` of one project are two playbooks)."""
+    db = str(tmp_path / "s.duckdb")
+    run_ok(capsys, "ingest", str(SAMPLES / "callback" / "site-2.19.jsonl"), "--db", db, "-q")
+    table = run_ok(capsys, "runs", "--db", db)
+    assert "sample_logs/playbooks/site.yml" in table.out
