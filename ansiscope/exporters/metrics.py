@@ -15,7 +15,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -78,9 +77,11 @@ RECOVERY_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400, 259200)
 OTHER = "other"
 
 
-def playbook_label(path: str) -> str:
-    """The label value for a playbook path: its file name (``site.yml``)."""
-    return PurePosixPath(path).name if path else "unknown"
+def playbook_label(name: str) -> str:
+    """The label value for a stored playbook: its name, the one ``runs`` and the pages
+    show (``site.yml``, or ``playbooks/site.yml`` relative to its project: two playbooks
+    of one file name in different folders are two label values)."""
+    return name or "unknown"
 
 
 class ServiceState:

@@ -70,6 +70,10 @@ def test_counts_match_the_store(samples_store: DuckDBStore) -> None:
         )
         == site_timed
     )
+    # labels are stored names: the callback's sub-folder name is its own label value
+    sub = {"playbook": "sample_logs/playbooks/site.yml"}
+    assert (reg.get_sample_value("ansible_playbook_runs_total", sub) or 0) > 0
+    assert playbook_label("playbooks/site.yml") == "playbooks/site.yml"
     assert reg.get_sample_value("ansiscope_up") == 1.0
     assert (reg.get_sample_value("ansiscope_db_size_bytes") or 0) > 0
     assert (reg.get_sample_value("ansiscope_ingested_events_total", {"source": "jsonl"}) or 0) > 0
