@@ -36,6 +36,8 @@ LEAKS = {
     "a docstring": re.compile(r"DeltaGenerator|Parameters\s*\n\s*-{4,}|Returns\s*\n\s*-{4,}"),
     "a traceback": re.compile(r"Traceback \(most recent call last\)|File \".*\", line \d+"),
     "a missing value": re.compile(r"(?<![\w-])(nan|NaN|None|NaT|<NA>)(?![\w-])"),
+    # a date axis squeezed to a millisecond (plotly, one bar): ticks like 23:59:59.9996
+    "a sub-second axis tick": re.compile(r"\b\d\d:\d\d:\d\d\.\d{3,}\b"),
 }
 VIEWER_ITEMS = {"print", "recordScreencast"}  # what toolbarMode="viewer" leaves in the menu
 SNAKE = re.compile(r"^[a-z0-9]+(_[a-z0-9]+)+$")

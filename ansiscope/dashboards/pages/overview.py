@@ -18,6 +18,7 @@ from ansiscope.dashboards.data import cached
 from ansiscope.dashboards.style import EMOJI, STATUS_COLORS, fmt_duration, pct, when_html
 from ansiscope.dashboards.tables import Column, table
 
+DAY_MS = 86_400_000  # a date axis counts in milliseconds
 PLAYBOOK_COLUMNS = {
     "playbook": Column("Playbook", width="medium"),
     "last_run": Column("Last run", help="Status of the latest finished run"),
@@ -108,6 +109,11 @@ def overview() -> None:
             labels={"day": "Day", "runs": "Runs", "status": "Status"},
         )
         chart.update_layout(height=300, margin={"l": 0, "r": 0, "t": 10, "b": 0})
+        # bars a day wide over the 30 days shown: with one day only, plotly would make
+        # the bar (and the axis) a millisecond wide, ticked in fractions of a second
+        chart.update_traces(width=0.8 * DAY_MS)
+        end = pd.Timestamp.now(tz="UTC").floor("D") + pd.Timedelta(hours=12)
+        chart.update_xaxes(tickformat="%b %d", range=[end - pd.Timedelta(days=30), end])
         st.plotly_chart(chart)
     else:
         st.caption("No runs in the last 30 days.")
