@@ -185,12 +185,16 @@ def calibrate(
 ) -> tuple[float | None, dict[float, dict[str, float]]]:
     """False alerts per 100 stable runs by family (``false_rate()``, under the current
     method) at each level, and the most sensitive level whose worst family stays ≤ 0.1:
-    the lowest penalty (PELT) or the highest p level (E-divisive)."""
+    the lowest penalty (PELT) or the highest p level (E-divisive). When no level holds
+    every family to 0.1, the families that none can hold are left out of that choice
+    (and the level is None if no family is held)."""
     table: dict[float, dict[str, float]] = {}
     for level in levels:
         use(method, level, permutations)
         table[level] = false_rate()
-    ok = [lv for lv in levels if max(table[lv].values()) <= 0.1]
+    families = list(table[levels[0]])
+    held = [f for f in families if any(table[lv][f] <= 0.1 for lv in levels)]
+    ok = [lv for lv in levels if held and max(table[lv][f] for f in held) <= 0.1]
     if not ok:
         return None, table
     return (max(ok) if method == "edivisive" else min(ok)), table

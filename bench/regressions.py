@@ -214,7 +214,8 @@ def calibrate(args: argparse.Namespace, families: list[str], params: Params) -> 
     for level, rates in table.items():
         cells = " | ".join(f"{rates[f]:.3f}" for f in families)
         print(f"| {level:g} | {cells} | {max(rates.values()):.3f} |", flush=True)
-    print(f"chosen (worst family ≤ 0.1): {chosen}")
+    never = [f for f in families if all(r[f] > 0.1 for r in table.values())]
+    print(f"chosen (worst family ≤ 0.1): {chosen}; no level holds: {', '.join(never) or '-'}")
 
 
 def main() -> None:
