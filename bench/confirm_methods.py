@@ -87,7 +87,7 @@ def _edivisive(logs: np.ndarray, pvalue: float, permutations: int) -> list[int]:
     from signal_processing_algorithms.energy_statistics import energy_statistics
 
     cps = energy_statistics.e_divisive(logs, pvalue=pvalue, permutations=permutations)
-    return sorted(int(c) for c in cps) + [logs.size]
+    return [*sorted(int(c) for c in cps), logs.size]
 
 
 def breakpoints(logs: np.ndarray, scale: float) -> list[int]:
