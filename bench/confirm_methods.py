@@ -42,7 +42,7 @@ from ansiscope.analytics.detector import Episode, Params, Test
 
 METHODS = ("ranksum", "pelt", "pelt_rbf", "edivisive")
 # the calibrated knob of each method (regressions.py --calibrate; README)
-DEFAULT_LEVEL = {"pelt": 30.0, "pelt_rbf": 6.0, "edivisive": 0.005}
+DEFAULT_LEVEL = {"pelt": 30.0, "pelt_rbf": 5.0, "edivisive": 0.005}
 MIN_SIZE = 3  # the shortest segment a method may cut (= confirm_runs)
 
 _ORIGINAL = detector._try_confirm
