@@ -27,6 +27,12 @@ it) and that segment's median moved from the previous segment's by the practical
 floors, in the step's direction. The penalty (or p level) is the method's one knob:
 ``calibrate`` picks it on stable series of every family drawn from seeds the benchmark
 does not use (see ``regressions.py --calibrate``).
+
+``ruptures`` is in the ``dev`` extra. ``signal-processing-algorithms`` is not: its
+metadata pins numpy < 2 (and structlog < 25, setuptools < 71), so resolving it would
+downgrade numpy under the product; it builds and runs on numpy 2 (C extension loaded)
+when installed as ``pip install --no-deps signal-processing-algorithms structlog
+more-itertools``.
 """
 
 from __future__ import annotations
