@@ -1,6 +1,7 @@
 """Evaluation harness for regression detection on labelled synthetic series.
 
     python bench/regressions.py [SERIES] [--seeds N] [--family NAME ...] [--spikes]
+                                [--confirm METHOD [--level X]] [--calibrate]
 
 For each noise family (bench/noise_families.py: lognormal, spikes, bimodal, drift,
 heteroscedastic, quantised, slow_host, downward), SERIES series of 60 runs per seed,
@@ -18,6 +19,12 @@ fail the gate (total + tasks with a real share of the time gated). History mode
 Targets in every family: F1 ≥0.90, ≤0.1 false alerts/100 stable runs, recall@5
 ≥0.90, ≤2% failing unchanged playbook runs; history F1 ≥0.96.
 ``--spikes`` is the old flag: the ``spikes`` family alone.
+
+``--confirm`` swaps the detector's confirmation test for a library change-point method
+(bench/confirm_methods.py: ``pelt``, ``pelt_rbf``, ``edivisive``; default ``ranksum``,
+the product's own); ``--level`` overrides its calibrated penalty / p level, and
+``--calibrate`` prints its false alerts per 100 stable runs by family over a grid of
+levels, on the stable series of seeds 100.. (never scored here), and the level chosen.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import confirm_methods
 from noise_families import FAMILIES, RUNS, Series
 
 from ansiscope.analytics.changepoints import change_points
@@ -148,6 +156,7 @@ def run_family(name: str, n_series: int, seeds: int, params: Params) -> dict[str
     gate, hist, fails = [], [], []
     for seed in range(seeds):
         rng = np.random.default_rng(seed)
+        np.random.seed(seed)  # E-divisive's permutations draw from numpy's global RNG
         series = [make(rng) for _ in range(n_series)]
         gate.append(gate_metrics(series, params, improve=name == "downward"))
         if name != "drift":  # (a drift has no single change point)
@@ -159,6 +168,56 @@ def run_family(name: str, n_series: int, seeds: int, params: Params) -> dict[str
     return out
 
 
+CALIBRATION_SEED = 100  # stable series for --calibrate come from seeds 100..
+LEVELS = {
+    "pelt": [10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0],
+    "pelt_rbf": [2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0],
+    "edivisive": [0.005, 0.01, 0.02, 0.05],
+}
+
+
+def stable_false_rates(
+    families: list[str], n_series: int, seeds: int, params: Params
+) -> dict[str, float]:
+    """False alert episodes per 100 stable runs, by family, on the unchanged series (no
+    label, no floor) of the calibration seeds."""
+    out = {}
+    for name in families:
+        rates = []
+        for seed in range(CALIBRATION_SEED, CALIBRATION_SEED + seeds):
+            rng = np.random.default_rng(seed)
+            np.random.seed(seed)
+            series = [FAMILIES[name](rng) for _ in range(n_series)]
+            stable = [s for s in series if s[1] is None and s[2] is None]
+            rates.append(gate_metrics(stable, params, name == "downward")["false_per_100"])
+        out[name] = float(np.mean(rates))
+    return out
+
+
+def calibrate(args: argparse.Namespace, families: list[str], params: Params) -> None:
+    """Print the calibration table of ``args.confirm`` and the level it picks."""
+    if args.confirm == "ranksum":  # nothing to choose: its false alerts, for reference
+        confirm_methods.use("ranksum")
+        rates = stable_false_rates(families, args.series, args.seeds, params)
+        print(" | ".join(f"{f} {r:.3f}" for f, r in rates.items()))
+        return
+    levels = [args.level] if args.level is not None else LEVELS[args.confirm]
+    chosen, table = confirm_methods.calibrate(
+        args.confirm,
+        levels,
+        lambda: stable_false_rates(families, args.series, args.seeds, params),
+        args.permutations,
+    )
+    print(f"{args.confirm}: false alerts / 100 stable runs, seeds {CALIBRATION_SEED}..")
+    print("| level | " + " | ".join(families) + " | worst |")
+    print("|---|" + "---|" * (len(families) + 1))
+    for level, rates in table.items():
+        cells = " | ".join(f"{rates[f]:.3f}" for f in families)
+        print(f"| {level:g} | {cells} | {max(rates.values()):.3f} |", flush=True)
+    never = [f for f in families if all(r[f] > 0.1 for r in table.values())]
+    print(f"chosen (worst family ≤ 0.1): {chosen}; no level holds: {', '.join(never) or '-'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("series", nargs="?", type=int, default=200)
@@ -166,6 +225,10 @@ def main() -> None:
     parser.add_argument("--family", action="append", choices=sorted(FAMILIES))
     parser.add_argument("--spikes", action="store_true", help="the spikes family alone")
     parser.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
+    parser.add_argument("--confirm", choices=confirm_methods.METHODS, default="ranksum")
+    parser.add_argument("--level", type=float, help="the method's penalty / p level")
+    parser.add_argument("--permutations", type=int, default=199, help="E-divisive's")
+    parser.add_argument("--calibrate", action="store_true")
     args = parser.parse_args()
     families = args.family or (["spikes"] if args.spikes else list(FAMILIES))
     params = Params()
@@ -173,7 +236,15 @@ def main() -> None:
         key, value = item.split("=", 1)
         params = dataclasses.replace(params, **{key: type(getattr(params, key))(value)})
     started = time.perf_counter()
-    print(f"{args.series} series × {args.seeds} seeds, {RUNS} runs each")
+    if args.calibrate:
+        calibrate(args, families, params)
+        print(f"({time.perf_counter() - started:.1f}s)")
+        return
+    confirm_methods.use(args.confirm, args.level, args.permutations)
+    print(
+        f"{args.series} series × {args.seeds} seeds, {RUNS} runs each; "
+        f"confirm: {confirm_methods.describe()}"
+    )
     print(
         "| family | precision | recall@0 | recall@1 | recall@5 | F1 | false/100 | "
         "flaps/100 | playbook fail % | history F1 |"
