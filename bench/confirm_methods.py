@@ -161,25 +161,9 @@ def _try_confirm(
     values: np.ndarray, t: int, rolling: Any, params: Params
 ) -> tuple[Episode, Test] | None:
     """``detector._try_confirm`` with ``_confirms`` above (same windows, same episode)."""
-    for direction in (1, -1):
-        for m in range(params.confirm_runs, params.sustained_runs + 1):
-            end = t - m + 1
-            if end < 0:
-                break
-            n = int(rolling.n[end])
-            if n < params.min_history:
-                break
-            med = float(rolling.med[end])
-            gap = direction * (values[t] - med)
-            if gap < params.min_abs_s or gap < params.min_rel * med:
-                continue
-            if _confirms(values, end, t, n, med, direction, params):
-                base = rolling.at(end)
-                recent = values[end : t + 1]
-                mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
-                above = recent > mid if direction > 0 else recent < mid
-                episode = Episode(end + int(np.argmax(above)), direction, t, base)
-                return episode, detector._episode_test(values, t, episode, params, "confirmed")
+    for direction, end, n, med in detector.windows(values, t, rolling, params):
+        if _confirms(values, end, t, n, med, direction, params):
+            return detector.open_episode(values, t, rolling, end, direction, params)
     return None
 
 

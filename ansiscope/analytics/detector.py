@@ -39,7 +39,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -313,10 +313,12 @@ def _confirms(
     return gap >= params.min_abs_s and gap >= params.min_rel * edge
 
 
-def _try_confirm(
+def windows(
     values: np.ndarray, t: int, rolling: _Rolling, params: Params
-) -> tuple[Episode, Test] | None:
-    """A new episode confirmed at run ``t``, with the test reporting it, or None."""
+) -> Iterator[tuple[int, int, int, float]]:
+    """The recent windows that may confirm a step at run ``t``, as (direction, window
+    start, baseline size, baseline median): run ``t`` itself a practical change from
+    the baseline before the window (the test of each is ``_confirms``)."""
     for direction in (1, -1):
         for m in range(params.confirm_runs, params.sustained_runs + 1):
             end = t - m + 1
@@ -329,15 +331,29 @@ def _try_confirm(
             gap = direction * (values[t] - med)
             if gap < params.min_abs_s or gap < params.min_rel * med:
                 continue  # this run is not itself a practical change: nothing to confirm
-            recent = values[end : t + 1]
-            if _confirms(recent, rolling.sorted[end, :n], med, direction, params):
-                base = rolling.at(end)
-                assert base is not None
-                mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
-                above = recent > mid if direction > 0 else recent < mid
-                since = end + int(np.argmax(above))
-                episode = Episode(since, direction, t, base)
-                return episode, _episode_test(values, t, episode, params, "confirmed")
+            yield direction, end, n, med
+
+
+def open_episode(
+    values: np.ndarray, t: int, rolling: _Rolling, end: int, direction: int, params: Params
+) -> tuple[Episode, Test]:
+    """The episode a window from ``end`` confirmed at run ``t``, and its test."""
+    base = rolling.at(end)
+    assert base is not None
+    recent = values[end : t + 1]
+    mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
+    above = recent > mid if direction > 0 else recent < mid
+    episode = Episode(end + int(np.argmax(above)), direction, t, base)
+    return episode, _episode_test(values, t, episode, params, "confirmed")
+
+
+def _try_confirm(
+    values: np.ndarray, t: int, rolling: _Rolling, params: Params
+) -> tuple[Episode, Test] | None:
+    """A new episode confirmed at run ``t``, with the test reporting it, or None."""
+    for direction, end, n, med in windows(values, t, rolling, params):
+        if _confirms(values[end : t + 1], rolling.sorted[end, :n], med, direction, params):
+            return open_episode(values, t, rolling, end, direction, params)
     return None
 
 
@@ -468,72 +484,3 @@ def evaluate(
     last = tests[-1]
     assert last is not None
     return last
-
-
-def evaluate_many(
-    series: Sequence[tuple[Sequence[float], float]], params: Params = Params()
-) -> list[Test]:
-    """``evaluate(history, value)`` for every (history, value) of ``series``, with the
-    same results. Series of one length share one vectorised pass for the rolling
-    medians, the "could an episode start?" screen and the last baseline; only those that
-    could confirm an episode are replayed one by one (a gate judges thousands of task ×
-    host series, nearly all quiet: bench/gate.py)."""
-    out: list[Test | None] = [None] * len(series)
-    lengths: dict[int, list[int]] = {}
-    for i, (history, _) in enumerate(series):
-        lengths.setdefault(len(history), []).append(i)
-    for length, members in lengths.items():
-        arr = np.array([[*series[i][0], series[i][1]] for i in members], dtype=float).reshape(
-            len(members), length + 1
-        )
-        quiet = _Quiet(arr, params)
-        for row, i in enumerate(members):
-            if quiet.may_confirm[row]:
-                out[i] = evaluate(series[i][0], series[i][1], params)
-            else:
-                out[i] = _single(float(arr[row, -1]), quiet.baseline(row), params)
-    return [t for t in out if t is not None]
-
-
-class _Quiet:
-    """``_Rolling`` and ``_may_confirm`` for many series of one length at once (rows of
-    ``arr``, history then value), for the last run only. A row holding a NaN is sent to
-    the one-by-one replay (``may_confirm``), which handles gaps."""
-
-    def __init__(self, arr: np.ndarray, params: Params) -> None:
-        rows, size = arr.shape
-        window = params.window
-        logs = _log(arr)
-        padded = np.concatenate([np.full((rows, window), np.nan), logs], axis=1)
-        self.sorted = np.sort(np.lib.stride_tricks.sliding_window_view(padded, window, 1), 2)
-        self.n = np.minimum(np.arange(size + 1), window)  # no NaN: the window's count
-        lo, hi = np.maximum(self.n - 1, 0) // 2, np.minimum(self.n // 2, window - 1)
-        ends = np.arange(size + 1)
-        with np.errstate(invalid="ignore"):
-            lmed = (self.sorted[:, ends, lo] + self.sorted[:, ends, hi]) / 2
-        lmed[:, self.n == 0] = np.nan
-        self.lmed, self.med = lmed, np.exp(lmed)
-        self.may_confirm = np.isnan(arr).any(axis=1)
-        runs = np.arange(size)
-        for m in range(params.confirm_runs, params.sustained_runs + 1):
-            t = runs[runs - m + 1 >= 0]
-            e = t - m + 1
-            med = self.med[:, e]
-            with np.errstate(invalid="ignore"):
-                gap = np.abs(arr[:, t] - med)
-                hit = (self.n[e] >= params.min_history) & (gap >= params.min_abs_s)
-                hit &= gap >= params.min_rel * med
-            self.may_confirm |= hit.any(axis=1)
-        self._end = size - 1
-
-    def baseline(self, row: int) -> Baseline | None:
-        """``_Rolling.at(last)`` of one row: the baseline of its history."""
-        n = int(self.n[self._end])
-        if n == 0:
-            return None
-        valid = self.sorted[row, self._end, :n]
-        lmed = float(self.lmed[row, self._end])
-        lmad = float(np.median(np.abs(valid - lmed)))
-        lp10, lp90 = np.percentile(valid, [10, 90])
-        med = float(self.med[row, self._end])
-        return Baseline(n, med, med * math.expm1(lmad), math.exp(lp10), math.exp(lp90), lmed, lmad)

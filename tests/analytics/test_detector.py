@@ -168,7 +168,7 @@ def test_the_quiet_series_shortcut_judges_as_the_full_replay() -> None:
 def test_many_series_at_once_judge_as_one_by_one() -> None:
     """``evaluate_many`` (the gate's batch of task × host series) gives exactly
     ``evaluate`` for each: quiet, noisy, stepped, spiky, with a gap, of mixed lengths."""
-    from ansiscope.analytics.detector import evaluate_many
+    from ansiscope.analytics.detector_batch import evaluate_many
 
     rng = np.random.default_rng(11)
     params = Params()
