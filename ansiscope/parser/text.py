@@ -74,10 +74,10 @@ from ansiscope.parser.text_lines import (
     banner_line,
     hms,
     merge_item,
-    occurrence_id,
     profile_stamp,
     stats_of,
 )
+from ansiscope.parser.text_tasks import TaskIds
 
 
 class TextParser(LineParser):
@@ -111,11 +111,7 @@ class TextParser(LineParser):
         self._run_hosts: set[str] = set()  # hosts with results in the run
         self._pid: str | None = None  # the ansible-playbook process of a log file line
         self._run_pid: str | None = None  # ... and of the open run
-        # A task name met again in a play is the same task (a serial batch, the free
-        # strategy, a meta task per host) unless a host reports under it again (a file
-        # included once per loop item): then it is the name's next task.
-        self._occurrences: dict[str, int] = {}  # task name -> its latest occurrence
-        self._reported: dict[str, dict[str, bool]] = {}  # task id -> host -> items only
+        self._task_ids = TaskIds()  # a name met again in a play: the same task or not
 
     # -- line dispatch -------------------------------------------------------------
     def feed(self, line: bytes, offset: int, line_no: int) -> list[Event]:
@@ -245,7 +241,7 @@ class TextParser(LineParser):
                 n = self._plays_seen.get(name, 0) + 1
                 self._plays_seen[name] = n
                 play_id = stable_id(self._run_id(), "play", name, n)
-                self._occurrences, self._reported = {}, {}
+                self._task_ids.new_play()
             self._play = (play_id, name)
             self.emit.play(offset, play_id, name, None, now)
             self._pending_banner = None
@@ -254,8 +250,7 @@ class TextParser(LineParser):
             self._new_run("", offset, now)
         handler = word == "RUNNING HANDLER"
         play_id = self.emit.current_play()
-        n = 1 if handler else self._occurrences.setdefault(name, 1)
-        task_id = occurrence_id(play_id, handler, name, n)
+        task_id = self._task_ids.banner(play_id, handler, name)
         self._task = {"id": task_id, "name": name, "handler": handler, "start": now, "path": None}
         self._pending_banner = self._task  # announced once a profile line may have timed it
 
@@ -404,7 +399,7 @@ class TextParser(LineParser):
         self._hosts, self._last_host = {}, None
         if task is None or not hosts:
             return
-        self._place_task(task, hosts)
+        self._task_ids.place(self.emit.current_play(), task, hosts)
         self._run_hosts.update(hosts)
         self._announce_task(offset)
         start = task["start"]
@@ -434,23 +429,6 @@ class TextParser(LineParser):
             if result.msg is None and status in (Status.FAILED, Status.UNREACHABLE):
                 result.msg = short_text(data.get("msg"))
             self.emit.add_result(result)
-
-    def _place_task(self, task: dict[str, Any], hosts: dict[str, HostRecord]) -> None:
-        """Give ``task`` the next id of its name if one of these hosts reported under its
-        id already (a loop's items shown under two banners of the free strategy do not
-        count); then record its hosts under its id."""
-        reported = self._reported.setdefault(task["id"], {})
-        if not task["handler"] and any(
-            host in reported and not (reported[host] and record.items)
-            for host, record in hosts.items()
-        ):
-            name = task["name"]
-            n = self._occurrences[name] = self._occurrences.get(name, 1) + 1
-            task["id"] = occurrence_id(self.emit.current_play(), False, name, n)
-            task["announced"] = False
-            reported = self._reported.setdefault(task["id"], {})
-        for host, record in hosts.items():
-            reported[host] = reported.get(host, True) and record.items > 0
 
     # -- timing ----------------------------------------------------------------------
     def _profile(self, match: re.Match[str], text: str, offset: int) -> None:
