@@ -9,7 +9,7 @@ the product never imports these libraries and its default behaviour does not cha
 Every method keeps what surrounds the test in the product: the run itself and the recent
 window's median must be a practical change from the baseline median (≥10% and ≥1 s),
 and for a two-level history the window must be past the level it reached
-(``detector._mode_passed``). What the library decides, on the log durations of the
+(``levels.mode_passed``). What the library decides, on the log durations of the
 baseline window (in run order) followed by the recent window:
 
 - ``pelt``: ruptures' PELT (``KernelCPD``, linear kernel = the ``l2`` cost, exact PELT in
@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from ansiscope.analytics import detector
+from ansiscope.analytics import detector, levels
 from ansiscope.analytics.detector import Episode, Params, Test
 
 METHODS = ("ranksum", "pelt", "pelt_rbf", "edivisive")
@@ -152,7 +152,7 @@ def _confirms(
     if not _step_found(bkps, detector._log(values[end - n : t + 1]), n, direction, params):
         return False
     base_sorted = np.sort(detector._log(values[end - n : end]))
-    mode = detector._mode_passed(base_sorted, math.log(max(level, 1e-3)), direction)
+    mode = levels.mode_passed(base_sorted, math.log(max(level, 1e-3)), direction)
     gap = direction * (level - math.exp(mode))
     return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
 

@@ -44,7 +44,8 @@ from functools import lru_cache
 
 import numpy as np
 
-MAD_TO_SIGMA = 1.4826
+from ansiscope.analytics import levels
+from ansiscope.analytics.levels import MAD_TO_SIGMA
 
 
 class Verdict(enum.StrEnum):
@@ -122,6 +123,7 @@ class Episode:
     direction: int  # +1 slower (regression), -1 faster (improvement)
     confirmed_at: int
     base: Baseline
+    levels: tuple[float, float] | None = None  # a two-level baseline's log medians
 
 
 @dataclasses.dataclass(frozen=True)
@@ -266,30 +268,6 @@ def _practical(delta: float, base: Baseline, params: Params) -> bool:
     )
 
 
-def _mode_passed(base_sorted: np.ndarray, level: float, direction: int) -> float:
-    """The baseline's level (log) that ``level`` has moved past in ``direction``: its
-    median, or for a two-level history (two groups of ≥3 runs split by a gap wider than
-    3 robust σ of either group and than 10%) the nearest group median passed."""
-    n = base_sorted.size
-    median = float(np.median(base_sorted))
-    if n < 6:
-        return median
-    gaps = np.diff(base_sorted)[2 : n - 3]  # ≥3 runs on each side
-    i = int(np.argmax(gaps)) + 2
-    lower, upper = base_sorted[: i + 1], base_sorted[i + 1 :]
-    spread = MAD_TO_SIGMA * max(
-        float(np.median(np.abs(lower - np.median(lower)))),
-        float(np.median(np.abs(upper - np.median(upper)))),
-    )
-    if float(gaps[i - 2]) < max(3 * spread, math.log1p(0.1)):
-        return median
-    modes = (float(np.median(lower)), float(np.median(upper)))
-    passed = [m for m in modes if direction * (level - m) >= 0]
-    if not passed:
-        return median
-    return max(passed) if direction > 0 else min(passed)
-
-
 def _confirms(
     recent: np.ndarray, base_sorted: np.ndarray, median: float, direction: int, params: Params
 ) -> bool:
@@ -301,9 +279,18 @@ def _confirms(
         return False
     if abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * median:
         return False
-    if _rank_p(_log(recent), base_sorted, direction) <= params.confirm_p:
+    logs = _log(recent)
+    p = _rank_p(logs, base_sorted, direction)
+    at = levels.split(base_sorted)
+    if at is not None:  # two levels (cache hits and misses): each run against its own
+        if levels.level_count_p(logs, base_sorted, at, direction) <= params.confirm_p:
+            return True  # the far level far more often than the history has it
+        p = min(p, levels.level_rank_p(logs, base_sorted, at, direction))
+    if p <= params.confirm_p:
         # a level the history already has (its other mode: cache misses) is no change
-        mode = _mode_passed(base_sorted, math.log(max(float(np.median(recent)), 1e-3)), direction)
+        mode = levels.mode_passed(
+            base_sorted, math.log(max(float(np.median(recent)), 1e-3)), direction
+        )
         gap = direction * (float(np.median(recent)) - math.exp(mode))
         return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
     # a short history bounds what ranks can show (all 3 runs above 10 others: p = 1/286);
@@ -343,7 +330,10 @@ def open_episode(
     recent = values[end : t + 1]
     mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
     above = recent > mid if direction > 0 else recent < mid
-    episode = Episode(end + int(np.argmax(above)), direction, t, base)
+    base_sorted = rolling.sorted[end, : base.n]
+    at = levels.split(base_sorted)
+    two = None if at is None else levels.medians(base_sorted, at)
+    episode = Episode(end + int(np.argmax(above)), direction, t, base, two)
     return episode, _episode_test(values, t, episode, params, "confirmed")
 
 
@@ -387,7 +377,13 @@ def _reverted(values: np.ndarray, t: int, episode: Episode, params: Params) -> b
     level = float(np.median(values[episode.since : first]))
     mid = math.sqrt(max(episode.base.median, 1e-9) * max(level, 1e-9))
     recent = values[first : t + 1]
-    return bool(np.all(recent < mid) if episode.direction > 0 else np.all(recent > mid))
+    back = bool(np.all(recent < mid) if episode.direction > 0 else np.all(recent > mid))
+    if back and episode.levels is not None:  # misses inflate the level: hits must be back too
+        run_levels = _log(values[episode.since : t + 1])
+        return levels.back_within_levels(
+            run_levels, first - episode.since, episode.levels, episode.direction
+        )
+    return back
 
 
 def _still_moving(values: np.ndarray, t: int, episode: Episode, params: Params) -> bool:

@@ -85,6 +85,49 @@ def test_a_step_in_a_bimodal_task_is_caught() -> None:
     assert Verdict.REGRESSION not in got[:40] and Verdict.REGRESSION in got[40:46]
 
 
+def cache_task(seed: int, miss_rate: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """60 runs of a 20 s task whose cache misses (×2.5) come at random: values, misses."""
+    rng = np.random.default_rng(seed)
+    miss = rng.random(60) < miss_rate
+    return 20 * np.exp(rng.normal(0, 0.05, 60)) * np.where(miss, 2.5, 1.0), miss
+
+
+def test_a_small_step_in_a_bimodal_task_is_caught_within_its_level() -> None:
+    """+25%: every cache hit is slower than every old hit, yet still faster than the old
+    misses, so against the whole history it ranks mid-way (the plain rank test caught 2
+    of these 20 within 5 runs); ranked within its own level it is caught by run 3."""
+    for seed in range(20):
+        values, _ = cache_task(seed)
+        values[40:] *= 1.25
+        got = verdicts(list(values))
+        assert Verdict.REGRESSION not in got[:40], seed
+        assert Verdict.REGRESSION in got[40:44], seed
+        tests = judge_series(list(values))
+        first = got.index(Verdict.REGRESSION)
+        absorbed = next(i for i, t in enumerate(tests) if t.reason == "absorbed")
+        assert absorbed >= first + 6, seed  # K = 10 runs from its first slow run
+        assert got[first:absorbed] == [Verdict.REGRESSION] * (absorbed - first), seed  # no flaps
+
+
+def test_a_cache_that_stops_hitting_is_a_regression_but_a_run_of_misses_is_not() -> None:
+    """Misses on 15% of runs, then on every run: each run is at a level the history has,
+    but six in a row at a level it held on 5 of 30 runs is a change (beta-binomial p =
+    2e-4); three in a row (p = 0.009) is a suspect at most. With misses on 6 of 30 runs
+    six in a row is p = 4e-4: not yet, so a few of these 20 are caught later."""
+    caught = 0
+    for seed in range(20):
+        values, miss = cache_task(seed, miss_rate=0.15)
+        broken = values.copy()
+        broken[40:] = np.where(miss[40:], broken[40:], broken[40:] * 2.5)
+        got = verdicts(list(broken))
+        assert Verdict.REGRESSION not in got[:40], seed
+        caught += Verdict.REGRESSION in got[40:46]
+        three = values[:43].copy()
+        three[40:] = np.where(miss[40:43], three[40:], three[40:] * 2.5)
+        assert Verdict.REGRESSION not in verdicts(list(three)), seed
+    assert caught >= 15
+
+
 def test_drift_alerts_only_once_it_is_practical() -> None:
     rng = np.random.default_rng(12)
     level = 1 + 0.03 * np.maximum(0, np.arange(60) - 20)  # +3% a run from run 20
