@@ -88,7 +88,7 @@ def test_watch_killed_at_random_points_on_chdb(tmp_path: Path) -> None:
 def test_four_ingest_processes_killed_and_restarted(server_url: str, tmp_path: Path) -> None:
     names = ["site-2.19.jsonl", "two-runs-2.16.jsonl", "killed-2.19.jsonl", "loops-2.19.jsonl"]
     paths = []
-    for name in names:  # bigger inputs: four copies of each, so a kill lands mid-file
+    for name in names:
         path = tmp_path / name
         path.write_bytes((SAMPLES / "jsonl" / name).read_bytes())
         paths.append(path)
@@ -100,9 +100,13 @@ def test_four_ingest_processes_killed_and_restarted(server_url: str, tmp_path: P
             n: _ansiscope("ingest", str(p), "--db", server_url, "--node", f"ci-{n}", "-q")
             for n, p in pending.items()
         }
-        time.sleep(rng.uniform(0.3, 1.5))
+        # each process lives ~0.7 s (start, connect, ~0.3 s of ingest): until four kills
+        # have landed, kill every one early, so that the count does not hang on how fast
+        # the machine is (a quiet CI machine once finished all but two before 0.3–1.5 s)
+        early = kills < 4
+        time.sleep(rng.uniform(0.05, 0.4) if early else rng.uniform(0.3, 1.5))
         for n, proc in procs.items():
-            if kills < 12 and proc.poll() is None and rng.random() < 0.6:
+            if kills < 12 and proc.poll() is None and (early or rng.random() < 0.6):
                 proc.send_signal(signal.SIGKILL)
                 kills += 1
             code = proc.wait()
