@@ -152,7 +152,8 @@ def _confirms(
     if not _step_found(bkps, detector._log(values[end - n : t + 1]), n, direction, params):
         return False
     base_sorted = np.sort(detector._log(values[end - n : end]))
-    mode = levels.mode_passed(base_sorted, math.log(max(level, 1e-3)), direction)
+    at = levels.split(base_sorted)
+    mode = levels.mode_passed(base_sorted, at, math.log(max(level, 1e-3)), direction)
     gap = direction * (level - math.exp(mode))
     return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
 

@@ -177,11 +177,18 @@ class _Rolling:
         self.lmed[self.n == 0] = np.nan
         self.med = np.exp(self.lmed)
         self._at: dict[int, Baseline | None] = {}
+        self._split: dict[int, int | None] = {}
 
     def at(self, end: int) -> Baseline | None:
         if end not in self._at:
             self._at[end] = self._baseline(end)
         return self._at[end]
+
+    def split(self, end: int) -> int | None:
+        """``levels.split`` of the baseline ending at ``end`` (None: one level)."""
+        if end not in self._split:
+            self._split[end] = levels.split(self.sorted[end, : self.n[end]])
+        return self._split[end]
 
     def _baseline(self, end: int) -> Baseline | None:
         n = int(self.n[end])
@@ -269,10 +276,16 @@ def _practical(delta: float, base: Baseline, params: Params) -> bool:
 
 
 def _confirms(
-    recent: np.ndarray, base_sorted: np.ndarray, median: float, direction: int, params: Params
+    recent: np.ndarray,
+    base_sorted: np.ndarray,
+    at: int | None,
+    median: float,
+    direction: int,
+    params: Params,
 ) -> bool:
     """Test whether this recent window (ending now) shows a step in ``direction`` from
-    the baseline (its sorted log values and median): its median a practical change, and
+    the baseline (its sorted log values, where its two levels split if it has two, and
+    its median): its median a practical change, and
     its runs ranked beyond the baseline's more than chance allows (``confirm_p``)."""
     delta = float(np.median(recent)) - median
     if direction * delta <= 0:
@@ -281,7 +294,6 @@ def _confirms(
         return False
     logs = _log(recent)
     p = _rank_p(logs, base_sorted, direction)
-    at = levels.split(base_sorted)
     if at is not None:  # two levels (cache hits and misses): each run against its own
         if levels.level_count_p(logs, base_sorted, at, direction) <= params.confirm_p:
             return True  # the far level far more often than the history has it
@@ -289,7 +301,7 @@ def _confirms(
     if p <= params.confirm_p:
         # a level the history already has (its other mode: cache misses) is no change
         mode = levels.mode_passed(
-            base_sorted, math.log(max(float(np.median(recent)), 1e-3)), direction
+            base_sorted, at, math.log(max(float(np.median(recent)), 1e-3)), direction
         )
         gap = direction * (float(np.median(recent)) - math.exp(mode))
         return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
@@ -330,9 +342,8 @@ def open_episode(
     recent = values[end : t + 1]
     mid = math.sqrt(max(base.median, 1e-9) * max(float(np.median(recent)), 1e-9))
     above = recent > mid if direction > 0 else recent < mid
-    base_sorted = rolling.sorted[end, : base.n]
-    at = levels.split(base_sorted)
-    two = None if at is None else levels.medians(base_sorted, at)
+    at = rolling.split(end)
+    two = None if at is None else levels.medians(rolling.sorted[end, : base.n], at)
     episode = Episode(end + int(np.argmax(above)), direction, t, base, two)
     return episode, _episode_test(values, t, episode, params, "confirmed")
 
@@ -342,7 +353,8 @@ def _try_confirm(
 ) -> tuple[Episode, Test] | None:
     """A new episode confirmed at run ``t``, with the test reporting it, or None."""
     for direction, end, n, med in windows(values, t, rolling, params):
-        if _confirms(values[end : t + 1], rolling.sorted[end, :n], med, direction, params):
+        base_sorted = rolling.sorted[end, :n]
+        if _confirms(values[end : t + 1], base_sorted, rolling.split(end), med, direction, params):
             return open_episode(values, t, rolling, end, direction, params)
     return None
 

@@ -35,6 +35,8 @@ def split(base_sorted: np.ndarray) -> int | None:
         return None
     gaps = np.diff(base_sorted)[2 : n - 3]  # ≥3 runs on each side
     i = int(np.argmax(gaps)) + 2
+    if float(gaps[i - 2]) < math.log1p(0.1):  # most histories: no gap to measure spreads for
+        return None
     lower, upper = base_sorted[: i + 1], base_sorted[i + 1 :]
     spread = MAD_TO_SIGMA * max(
         float(np.median(np.abs(lower - np.median(lower)))),
@@ -45,14 +47,13 @@ def split(base_sorted: np.ndarray) -> int | None:
     return i + 1
 
 
-def mode_passed(base_sorted: np.ndarray, level: float, direction: int) -> float:
+def mode_passed(base_sorted: np.ndarray, at: int | None, level: float, direction: int) -> float:
     """The baseline's level (log) that ``level`` has moved past in ``direction``: its
-    median, or for a two-level history the nearest level's median passed."""
+    median, or for a two-level history (split ``at``) the nearest level's median passed."""
     median = float(np.median(base_sorted))
-    i = split(base_sorted)
-    if i is None:
+    if at is None:
         return median
-    modes = medians(base_sorted, i)
+    modes = medians(base_sorted, at)
     passed = [m for m in modes if direction * (level - m) >= 0]
     if not passed:
         return median
@@ -83,12 +84,17 @@ def _cut(base_sorted: np.ndarray, at: int) -> float:
 
 
 @lru_cache(maxsize=256)
-def _rank_scores(n_lower: int, n_upper: int) -> tuple[np.ndarray, np.ndarray]:
-    """Integer scores of a within-level rank W = 0..n_g: (W + 1)/(n_g + 1) on the common
-    denominator (n_lower + 1)(n_upper + 1), for the lower and the upper level."""
-    lower = (np.arange(n_lower + 1) + 1) * (n_upper + 1)
-    upper = (np.arange(n_upper + 1) + 1) * (n_lower + 1)
-    return lower, upper
+def _rank_scores(n_lower: int, n_upper: int) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
+    """For the lower and the upper level: the integer scores of a within-level rank
+    W = 0..n_g, (W + 1)/(n_g + 1) on the common denominator (n_lower + 1)(n_upper + 1),
+    and their distribution (uniform) as a pmf over 0..max score."""
+    out = []
+    for n_g, other in ((n_lower, n_upper), (n_upper, n_lower)):
+        score = (np.arange(n_g + 1) + 1) * (other + 1)
+        pmf = np.zeros(int(score[-1]) + 1)
+        pmf[score] = 1 / score.size
+        out.append((score, pmf))
+    return tuple(out)
 
 
 def level_rank_p(logs: np.ndarray, base_sorted: np.ndarray, at: int, direction: int) -> float:
@@ -107,14 +113,12 @@ def level_rank_p(logs: np.ndarray, base_sorted: np.ndarray, at: int, direction: 
     total = 0
     for x in logs:
         g = int(x > cut)
-        group, score = levels[g], scores[g]
+        group, (score, one) = levels[g], scores[g]
         if direction > 0:
             wins = int(np.searchsorted(group, x, side="left"))
         else:
             wins = int(group.size - np.searchsorted(group, x, side="right"))
         total += int(score[wins])
-        one = np.zeros(int(score[-1]) + 1)
-        one[score] = 1 / score.size
         pmf = np.convolve(pmf, one)
     return min(1.0, 2 * float(np.sum(pmf[total:])))
 

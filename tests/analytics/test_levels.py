@@ -38,8 +38,8 @@ def test_split_finds_two_levels_and_only_two_levels() -> None:
     one = np.sort(np.log(20 * np.exp(rng.normal(0, 0.2, 30))))
     assert split(one) is None  # a wide single level is not two
     assert split(base[:5]) is None  # too few runs to tell
-    assert mode_passed(base, math.log(60), 1) > math.log(40)  # past the misses
-    assert mode_passed(base, math.log(30), 1) < math.log(25)  # past the hits only
+    assert mode_passed(base, at, math.log(60), 1) > math.log(40)  # past the misses
+    assert mode_passed(base, at, math.log(30), 1) < math.log(25)  # past the hits only
 
 
 def test_level_rank_p_is_exact_at_its_extreme_and_calibrated() -> None:
@@ -84,9 +84,8 @@ def test_level_count_p_is_the_beta_binomial_tail() -> None:
     assert 1e-4 < want < 3e-4
     mixed = np.log(np.array([20.0, 50.0, 20.0, 20.0, 50.0, 20.0]))
     assert level_count_p(mixed, base, 25, 1) > 0.2
-    assert math.isclose(
-        level_count_p(misses, base, 25, -1), 1.0
-    )  # no run at the faster level: k = 0
+    # no run at the faster level (k = 0): nothing to test
+    assert math.isclose(level_count_p(misses, base, 25, -1), 1.0)
 
 
 def test_back_within_levels_needs_the_hits_back() -> None:
