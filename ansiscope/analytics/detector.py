@@ -78,6 +78,8 @@ class Params:
     revert_runs: int = 3
     absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
     absorb_max_runs: int = 30  # a level still moving is absorbed after this many at most
+    absorb_checks: int = 3  # runs in a row that must look level before absorbing
+    trend_lookback: int = 10  # runs before an episode that tell a drift from a step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -398,9 +400,11 @@ def _reverted(values: np.ndarray, t: int, episode: Episode, params: Params) -> b
     return back
 
 
-def _still_moving(values: np.ndarray, t: int, episode: Episode, params: Params) -> bool:
-    """The episode's runs still trend away from the old level (Mann–Kendall z ≥
-    ``trend_z``): a drift, not yet a level to absorb (a step's new level is flat)."""
+def _still_moving(values: np.ndarray, t: int, episode: Episode, start: int, params: Params) -> bool:
+    """The episode's runs up to ``t`` still move away from the old level: a drift, not
+    yet a level to absorb. Either they trend (Mann–Kendall z ≥ ``trend_z``), or a line
+    through them and the ``trend_lookback`` runs before them fits better than a step at
+    ``since`` (a step's new level is flat; a drift ramps through the episode's start)."""
     if t - episode.since >= params.absorb_max_runs:
         return False
     runs = _log(values[episode.since : t + 1])
@@ -408,7 +412,30 @@ def _still_moving(values: np.ndarray, t: int, episode: Episode, params: Params) 
     signs = np.sign(runs[None, :] - runs[:, None])
     s = float(np.sum(np.triu(signs, 1)))
     z = (s - math.copysign(1.0, s)) / math.sqrt(n * (n - 1) * (2 * n + 5) / 18) if s else 0.0
-    return episode.direction * z >= params.trend_z
+    if episode.direction * z >= params.trend_z:
+        return True
+    return episode.levels is None and _line_beats_step(values, t, episode, start, params)
+
+
+def _line_beats_step(
+    values: np.ndarray, t: int, episode: Episode, start: int, params: Params
+) -> bool:
+    """A line (sloping in the episode's direction) through the log runs from
+    ``trend_lookback`` runs before ``since`` to ``t`` leaves less squared error than a
+    step at ``since`` (two flat levels): the same number of parameters, so the smaller
+    error is the likelier model."""
+    lo = max(start, episode.since - params.trend_lookback)
+    before, after = _log(values[lo : episode.since]), _log(values[episode.since : t + 1])
+    if before.size < 2:
+        return False
+    y = np.concatenate([before, after])
+    x = np.arange(y.size, dtype=float)
+    slope, intercept = np.polyfit(x, y, 1)
+    if episode.direction * slope <= 0:
+        return False
+    step_error = float(np.sum((before - before.mean()) ** 2) + np.sum((after - after.mean()) ** 2))
+    line_error = float(np.sum((y - (slope * x + intercept)) ** 2))
+    return line_error < step_error
 
 
 def advance(
@@ -424,7 +451,12 @@ def advance(
                 return None, state
             test = _single(float(values[t]), rolling.at(t), params)
             return dataclasses.replace(test, reason="reverted"), state
-        if t - ep.since < params.absorb_runs or _still_moving(values, t, ep, params):
+        # (two levels: the cache misses' spread swamps the drift tests, one check decides)
+        checks = params.absorb_checks if ep.levels is None else 1
+        recent = range(t - checks + 1, t + 1)
+        if t - ep.since < params.absorb_runs or any(
+            _still_moving(values, u, ep, state.start, params) for u in recent
+        ):
             return (_episode_test(values, t, ep, params, "held") if report else None), state
         # the new normal is the level now: after a drift held long, its last K runs
         level_start = max(ep.since, t - params.absorb_runs)
