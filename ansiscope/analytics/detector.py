@@ -20,10 +20,13 @@ is a *state* of the series, not a fresh coin flip on every run:
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
   confirmation are all closer (geometrically) to the old level than to the new one
-  (*reverted*), or it has held ``absorb_runs`` runs and no longer trends (Mann–Kendall
-  z < ``trend_z``; at most ``absorb_max_runs``): then the new level is the new normal
-  and the baseline restarts at its last K runs (*absorbed*). Acknowledgements are applied
-  by the gate on top.
+  (*reverted*), or it has held ``absorb_runs`` runs and has looked level for
+  ``absorb_checks`` runs in a row (at most ``absorb_max_runs``): then the new level is
+  the new normal and the baseline restarts at its last K runs (*absorbed*). Level means
+  no trend (Mann–Kendall z < ``trend_z``) and a step at ``since`` fitting the runs from
+  ``trend_lookback`` before it better than a line does: a slow, noisy drift is held as
+  one episode instead of absorbed and raised again. Acknowledgements are applied by the
+  gate on top.
 - Improvements are confirmed the same way, mirrored; they are reported
   (``improved``), never gated, and absorbed too, so that a return to the old, slower
   level is caught afterwards.
