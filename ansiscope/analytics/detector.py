@@ -11,10 +11,12 @@ is a *state* of the series, not a fresh coin flip on every run:
   fails the gate).
 - **Confirm**: for a recent window of ``confirm_runs``..``sustained_runs`` runs ending
   now, its median is ≥10% and ≥1 s above the baseline median and an exact one-sided
-  rank-sum test against the baseline gives p ≤ ``confirm_p`` (distribution-free: spikes,
-  a slow host or cache misses do not inflate it); for a two-level history the window
-  must also be past the level it reached by the same floors (a run of cache misses is
-  no change). A short history also confirms when every run of the window is beyond the
+  rank-sum test against the baseline gives p ≤ ``confirm_p`` (distribution-free:
+  spikes, a slow host or cache misses do not inflate it), or ≤ ``confirm_p_sustained``
+  for the longest window (the short ones confirm big steps fast, which pass at any
+  level; the false-alert budget goes where power is needed); for a two-level history
+  the window must also be past the level it reached by the same floors (a run of cache
+  misses is no change). A short history also confirms when every run of the window is beyond the
   slowest baseline run by the floors.
 - **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
   against the frozen baseline before it. Every following run reports it
@@ -76,7 +78,8 @@ class Params:
     floor_abs_s: float = 0.05
     confirm_runs: int = 3  # the shortest recent window that can confirm a step
     sustained_runs: int = 6  # the longest one
-    confirm_p: float = 3e-4  # one-sided rank-sum p of the recent window vs the baseline
+    confirm_p: float = 3e-4  # one-sided rank-sum p of a recent window vs the baseline
+    confirm_p_sustained: float = 1e-3  # the same for the longest window (sustained_runs)
     trend_z: float = 1.645  # Mann–Kendall z of an episode still moving (not yet a level)
     revert_runs: int = 3
     absorb_runs: int = 10  # K: runs at a new level before it becomes the baseline
@@ -291,25 +294,34 @@ def _confirms(
     """Test whether this recent window (ending now) shows a step in ``direction`` from
     the baseline (its sorted log values, where its two levels split if it has two, and
     its median): its median a practical change, and
-    its runs ranked beyond the baseline's more than chance allows (``confirm_p``)."""
+    its runs ranked beyond the baseline's more than chance allows (``confirm_p``; for the
+    longest window ``confirm_p_sustained``)."""
     delta = float(np.median(recent)) - median
     if direction * delta <= 0:
         return False
     if abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * median:
         return False
     logs = _log(recent)
+    alpha = params.confirm_p_sustained if recent.size >= params.sustained_runs else params.confirm_p
     p = _rank_p(logs, base_sorted, direction)
     if at is not None:  # two levels (cache hits and misses): each run against its own
-        if levels.level_count_p(logs, base_sorted, at, direction) <= params.confirm_p:
+        if levels.level_count_p(logs, base_sorted, at, direction) <= alpha:
             return True  # the far level far more often than the history has it
         p = min(p, levels.level_rank_p(logs, base_sorted, at, direction))
-    if p <= params.confirm_p:
+    if p <= alpha:
         # a level the history already has (its other mode: cache misses) is no change
         mode = levels.mode_passed(
             base_sorted, at, math.log(max(float(np.median(recent)), 1e-3)), direction
         )
         gap = direction * (float(np.median(recent)) - math.exp(mode))
-        return gap >= params.min_abs_s and gap >= params.min_rel * math.exp(mode)
+        if gap < params.min_abs_s or gap < params.min_rel * math.exp(mode):
+            return False
+        # nor is a window of mostly misses whose median falls just short of their level
+        return at is None or not any(
+            abs(float(np.median(recent)) - math.exp(m))
+            < max(params.min_abs_s, params.min_rel * math.exp(m))
+            for m in levels.medians(base_sorted, at)
+        )
     # a short history bounds what ranks can show (all 3 runs above 10 others: p = 1/286);
     # every run beyond the history's extreme by a practical margin is the strong case
     edge = math.exp(base_sorted[-1] if direction > 0 else base_sorted[0])

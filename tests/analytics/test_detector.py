@@ -154,7 +154,7 @@ def test_a_noisy_drift_is_held_as_one_episode_not_absorbed_and_raised_again() ->
         first = got.index(Verdict.REGRESSION)
         rest = got[first : first + 20]
         held += rest == [Verdict.REGRESSION] * len(rest)
-    assert held >= 32
+    assert held >= 30
 
 
 def test_improvements_never_gate_and_a_return_is_caught() -> None:
