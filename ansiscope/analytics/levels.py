@@ -74,13 +74,34 @@ def back_within_levels(
     them, which makes every hit look old; within levels a hit is old only near the old
     hits."""
     low, high = old
-    devs = logs - np.where(logs <= (low + high) / 2, low, high)
+    cut = _shifted_cut(logs, low, high, (low + high) / 2)
+    devs = logs - np.where(logs <= cut, low, high)
     shift = float(np.median(devs[:first]))
     return bool(np.all(direction * devs[first:] < direction * shift / 2))
 
 
 def _cut(base_sorted: np.ndarray, at: int) -> float:
     return float(base_sorted[at - 1] + base_sorted[at]) / 2
+
+
+def _shifted_cut(logs: np.ndarray, low: float, high: float, cut: float) -> float:
+    """Where to cut the recent ``logs`` into the two levels: at ``cut`` (the baseline's),
+    unless every run falls on one side of it and they split into two groups of their
+    own, by a gap at least half the levels' (``high - low``): then at that gap. A step
+    up of more than half the gap moves the hits past the baseline's cut (hits ×1.8 when
+    misses were ×2): cut there, every run looks like a slow miss; cut at the runs' own
+    gap, the hits are hits, each above every old one. A window that straddles the cut
+    keeps it (a slow host's spread-out runs are not two shifted levels)."""
+    if logs.size < 2:
+        return cut
+    w = np.sort(logs)
+    if w[0] <= cut < w[-1]:
+        return cut
+    gaps = np.diff(w)
+    i = int(np.argmax(gaps))
+    if float(gaps[i]) >= (high - low) / 2:
+        return float(w[i] + w[i + 1]) / 2
+    return cut
 
 
 @lru_cache(maxsize=256)
@@ -105,10 +126,11 @@ def level_rank_p(logs: np.ndarray, base_sorted: np.ndarray, at: int, direction: 
     where this baseline's widest gap falls, so a slow-level run that lands in the gap
     ranks top of the fast level more often than chance: measured, the exact tail runs up
     to twice nominal (p ≤ 0.001 on 0.2% of unchanged windows), so the p returned is
-    doubled (tests/analytics/test_levels.py)."""
+    doubled (tests/analytics/test_levels.py). The recent runs are cut where they split
+    themselves when all of them sit on one side of the baseline's cut (``_shifted_cut``)."""
     levels = (base_sorted[:at], base_sorted[at:])
     scores = _rank_scores(levels[0].size, levels[1].size)
-    cut = _cut(base_sorted, at)
+    cut = _shifted_cut(logs, *medians(base_sorted, at), _cut(base_sorted, at))
     pmf = np.ones(1)
     total = 0
     for x in logs:

@@ -109,6 +109,22 @@ def test_a_small_step_in_a_bimodal_task_is_caught_within_its_level() -> None:
         assert got[first:absorbed] == [Verdict.REGRESSION] * (absorbed - first), seed  # no flaps
 
 
+def test_a_step_that_moves_the_hits_past_the_levels_cut_is_caught() -> None:
+    """×1.8 when misses are ×2.5: every hit now sits above the cut between the old
+    levels, so cut there each run looks like a (slow) miss, and only the count test is
+    left. Cut where the recent runs themselves split, the hits are hits again, each
+    above every old hit (6 of 20 caught within 6 runs before, by the count test)."""
+    for miss_rate in (0.3, 0.45):
+        caught = 0
+        for seed in range(20):
+            values, _ = cache_task(seed, miss_rate)
+            values[40:] *= 1.8
+            got = verdicts(list(values))
+            assert Verdict.REGRESSION not in got[:40], seed
+            caught += Verdict.REGRESSION in got[40:46]
+        assert caught >= 17, miss_rate
+
+
 def test_a_cache_that_stops_hitting_is_a_regression_but_a_run_of_misses_is_not() -> None:
     """Misses on 15% of runs, then on every run: each run is at a level the history has,
     but six in a row at a level it held on 5 of 30 runs is a change (beta-binomial p =
