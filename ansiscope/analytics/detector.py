@@ -307,7 +307,12 @@ def _confirms(
     if at is not None:  # two levels (cache hits and misses): each run against its own
         if levels.level_count_p(logs, base_sorted, at, direction) <= alpha:
             return True  # the far level far more often than the history has it
-        p = min(p, levels.level_rank_p(logs, base_sorted, at, direction))
+        if levels.level_rank_p(logs, base_sorted, at, direction) <= alpha:
+            # practical within levels: the runs' median shift from their own level
+            low = math.exp(levels.medians(base_sorted, at)[0])
+            shift = direction * math.expm1(levels.level_shift(logs, base_sorted, at))
+            if shift >= params.min_rel and shift * low >= params.min_abs_s:
+                return True
     if p <= alpha:
         # a level the history already has (its other mode: cache misses) is no change
         mode = levels.mode_passed(

@@ -80,6 +80,14 @@ def back_within_levels(
     return bool(np.all(direction * devs[first:] < direction * shift / 2))
 
 
+def level_shift(logs: np.ndarray, base_sorted: np.ndarray, at: int) -> float:
+    """The median of the ``logs``' shifts from their own level's median (cut as
+    ``level_rank_p`` cuts them): how much slower each run is than its kind was."""
+    low, high = medians(base_sorted, at)
+    cut = _shifted_cut(logs, low, high, _cut(base_sorted, at))
+    return float(np.median(logs - np.where(logs <= cut, low, high)))
+
+
 def _cut(base_sorted: np.ndarray, at: int) -> float:
     return float(base_sorted[at - 1] + base_sorted[at]) / 2
 

@@ -125,6 +125,21 @@ def test_a_step_that_moves_the_hits_past_the_levels_cut_is_caught() -> None:
         assert caught >= 17, miss_rate
 
 
+def test_a_shift_under_the_floors_within_levels_is_not_a_regression() -> None:
+    """+7% on hits and misses alike, with little noise: ranked within their levels every
+    run is slower (p far below the limit), but by less than the 10% floor. A window of
+    mostly misses is far above the hits' median, which is not the change: the floor is
+    read as each run's shift from its own level."""
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        miss = rng.random(60) < 0.45
+        values = 20 * np.exp(rng.normal(0, 0.005, 60)) * np.where(miss, 2.5, 1.0)
+        values[40:] *= 1.07
+        assert Verdict.REGRESSION not in verdicts(list(values)), seed
+    values[40:] *= 1.1 / 1.07  # +10%: caught
+    assert Verdict.REGRESSION in verdicts(list(values))
+
+
 def test_a_cache_that_stops_hitting_is_a_regression_but_a_run_of_misses_is_not() -> None:
     """Misses on 15% of runs, then on every run: each run is at a level the history has,
     but six in a row at a level it held on 5 of 30 runs is a change (beta-binomial p =

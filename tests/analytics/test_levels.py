@@ -12,6 +12,7 @@ from ansiscope.analytics.levels import (
     back_within_levels,
     level_count_p,
     level_rank_p,
+    level_shift,
     mode_passed,
     split,
 )
@@ -93,3 +94,14 @@ def test_back_within_levels_needs_the_hits_back() -> None:
     step = np.log([25, 62, 25, 25, 63])  # +25% on hits and misses
     assert not back_within_levels(np.log([*np.exp(step), 25, 25.5, 24.8]), 5, (low, high), 1)
     assert back_within_levels(np.log([*np.exp(step), 20.3, 50.5, 19.9]), 5, (low, high), 1)
+
+
+def test_level_shift_is_each_runs_shift_from_its_own_level() -> None:
+    rng = np.random.default_rng(5)
+    base, at = two_levels(rng)
+    same = cache_logs(rng, 6)
+    assert abs(level_shift(same, base, at)) < 0.05  # misses at their level are no shift
+    assert abs(level_shift(same + math.log(1.25), base, at) - math.log(1.25)) < 0.05
+    # hits ×1.8 under misses ×2.5: past the old cut, yet read as hits shifted ×1.8
+    mixed = np.log(np.array([36.0, 36.5, 35.5, 90.0, 36.2, 89.0]))
+    assert abs(level_shift(mixed, base, at) - math.log(1.8)) < 0.05
