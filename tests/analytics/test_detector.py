@@ -226,6 +226,19 @@ def test_change_points() -> None:
     assert change_points([*noisy(20, 30, seed=9), 40.0]) == []
 
 
+def test_change_point_is_placed_by_magnitude_not_only_by_rank() -> None:
+    """Three runs a hair under the old level just before a halving, near the series'
+    end: ranked, they sit with the fast runs (the rank split lands 3 runs early, at
+    42); by their distances they belong before the step, where the refinement puts it."""
+    series = [*noisy(10, 42, cv=0.01, seed=0), 9.6, 9.5, 9.55, *noisy(5, 7, cv=0.01, seed=1)]
+    (cp,) = change_points(series)
+    assert cp.index == 45 and 9.9 < cp.before < 10.1 and 4.9 < cp.after < 5.1
+    # a cache-miss history is not refined by magnitudes (a miss would join the slow side)
+    values, _ = cache_task(3)
+    values[40:] *= 1.5
+    assert all(abs(c.index - 40) <= 3 for c in change_points(list(values)))
+
+
 def test_gated_tasks_have_a_real_share() -> None:
     medians = {"big": 30.0, "mid": 6.0, "tiny": 0.5, "small": 2.0}
     assert gated_tasks(medians, 100.0) == {"big", "mid"}
