@@ -16,8 +16,10 @@ is a *state* of the series, not a fresh coin flip on every run:
   for the longest window (the short ones confirm big steps fast, which pass at any
   level; the false-alert budget goes where power is needed); for a two-level history
   the window must also be past the level it reached by the same floors (a run of cache
-  misses is no change). A short history also confirms when every run of the window is beyond the
-  slowest baseline run by the floors.
+  misses is no change), and its runs are also read against their own levels
+  (``levels``: a within-level rank test whose floor is each run's shift from its own
+  level, and a far-level count test). A short history also confirms when every run of
+  the window is beyond the slowest baseline run by the floors.
 - **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
