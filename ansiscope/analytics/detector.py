@@ -47,12 +47,12 @@ import dataclasses
 import enum
 import math
 from collections.abc import Iterator, Sequence
-from functools import lru_cache
 
 import numpy as np
 
-from ansiscope.analytics import levels
+from ansiscope.analytics import levels, trend
 from ansiscope.analytics.levels import MAD_TO_SIGMA
+from ansiscope.analytics.ranksum import rank_p
 
 
 class Verdict(enum.StrEnum):
@@ -220,39 +220,6 @@ class _Rolling:
         )
 
 
-@lru_cache(maxsize=1024)
-def _rank_sum_sf(m: int, n: int) -> np.ndarray:
-    """``sf[u]`` = P(U ≥ u) for the Mann–Whitney U of ``m`` values against ``n`` when all
-    orderings of the m + n values are equally likely (exact; ``u`` = 0..m·n). Counting
-    orderings by where the largest value falls: it is one of the m (adding n to U) or
-    one of the n (adding nothing)."""
-    rows: list[np.ndarray] = [np.ones(1) for _ in range(n + 1)]  # i = 0: U = 0
-    for i in range(1, m + 1):
-        row = [np.ones(1)]  # j = 0: U = 0
-        for j in range(1, n + 1):
-            out = np.zeros(i * j + 1)
-            out[j : j + rows[j].size] += rows[j]  # counts for (i - 1, j), shifted by j
-            out[: row[j - 1].size] += row[j - 1]  # counts for (i, j - 1)
-            row.append(out)
-        rows = row
-    counts = rows[n]
-    sf: np.ndarray = np.cumsum(counts[::-1])[::-1] / counts.sum()
-    return sf
-
-
-def _rank_p(recent: np.ndarray, base_sorted: np.ndarray, direction: int) -> float:
-    """One-sided p of a rank-sum test: are the ``recent`` log values shifted in
-    ``direction`` against ``base_sorted`` (sorted log values)? Distribution-free: under
-    "nothing changed" (the runs exchangeable) it holds whatever the noise's shape, so
-    spikes, a bimodal history or a slow host do not inflate it. Ties count a half; the
-    no-ties null is then conservative."""
-    lo = np.searchsorted(base_sorted, recent, side="left")
-    hi = np.searchsorted(base_sorted, recent, side="right")
-    n = base_sorted.size
-    wins = lo + (hi - lo) / 2 if direction > 0 else (n - hi) + (hi - lo) / 2
-    return float(_rank_sum_sf(recent.size, n)[int(np.sum(wins))])
-
-
 def _single(value: float, base: Baseline | None, params: Params) -> Test:
     """One value against a baseline, alone: suspect / improved / ok (never a regression)."""
     if base is None:
@@ -276,13 +243,10 @@ def judge(
     return _single(value, baseline(hist) if hist.size else None, params)
 
 
-def _practical(delta: float, base: Baseline, params: Params) -> bool:
-    """A change big enough to matter: ≥ min_rel of the median and ≥ min_abs_s."""
-    return (
-        abs(delta) >= params.min_abs_s
-        and base.median > 0
-        and abs(delta) / base.median >= params.min_rel
-    )
+def _clears(gap: float, level: float, params: Params) -> bool:
+    """A change of ``gap`` from ``level`` big enough to matter: ≥ ``min_abs_s`` and
+    ≥ ``min_rel`` of the level."""
+    return gap >= params.min_abs_s and gap >= params.min_rel * level
 
 
 def _confirms(
@@ -298,14 +262,11 @@ def _confirms(
     its median): its median a practical change, and
     its runs ranked beyond the baseline's more than chance allows (``confirm_p``; for the
     longest window ``confirm_p_sustained``)."""
-    delta = float(np.median(recent)) - median
-    if direction * delta <= 0:
-        return False
-    if abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * median:
+    level = float(np.median(recent))
+    if direction * (level - median) <= 0 or not _clears(abs(level - median), median, params):
         return False
     logs = _log(recent)
     alpha = params.confirm_p_sustained if recent.size >= params.sustained_runs else params.confirm_p
-    p = _rank_p(logs, base_sorted, direction)
     if at is not None:  # two levels (cache hits and misses): each run against its own
         if levels.level_count_p(logs, base_sorted, at, direction) <= alpha:
             return True  # the far level far more often than the history has it
@@ -313,27 +274,20 @@ def _confirms(
             # practical within levels: the runs' median shift from their own level
             low = math.exp(levels.medians(base_sorted, at)[0])
             shift = direction * math.expm1(levels.level_shift(logs, base_sorted, at))
-            if shift >= params.min_rel and shift * low >= params.min_abs_s:
+            if _clears(shift * low, low, params):
                 return True
-    if p <= alpha:
-        # a level the history already has (its other mode: cache misses) is no change
-        mode = levels.mode_passed(
-            base_sorted, at, math.log(max(float(np.median(recent)), 1e-3)), direction
-        )
-        gap = direction * (float(np.median(recent)) - math.exp(mode))
-        if gap < params.min_abs_s or gap < params.min_rel * math.exp(mode):
-            return False
+    if rank_p(logs, base_sorted, direction) <= alpha:
+        # a level the history already has (its other mode: cache misses) is no change,
         # nor is a window of mostly misses whose median falls just short of their level
-        return at is None or not any(
-            abs(float(np.median(recent)) - math.exp(m))
-            < max(params.min_abs_s, params.min_rel * math.exp(m))
-            for m in levels.medians(base_sorted, at)
+        mode = math.exp(levels.mode_passed(base_sorted, at, math.log(max(level, 1e-3)), direction))
+        modes = () if at is None else levels.medians(base_sorted, at)
+        return _clears(direction * (level - mode), mode, params) and all(
+            _clears(abs(level - math.exp(m)), math.exp(m), params) for m in modes
         )
     # a short history bounds what ranks can show (all 3 runs above 10 others: p = 1/286);
     # every run beyond the history's extreme by a practical margin is the strong case
     edge = math.exp(base_sorted[-1] if direction > 0 else base_sorted[0])
-    gap = float(direction * (np.min(direction * recent) * direction - edge))
-    return gap >= params.min_abs_s and gap >= params.min_rel * edge
+    return _clears(float(direction * (np.min(direction * recent) * direction - edge)), edge, params)
 
 
 def windows(
@@ -351,8 +305,7 @@ def windows(
             if n < params.min_history:
                 break
             med = float(rolling.med[end])
-            gap = direction * (values[t] - med)
-            if gap < params.min_abs_s or gap < params.min_rel * med:
+            if not _clears(direction * (values[t] - med), med, params):
                 continue  # this run is not itself a practical change: nothing to confirm
             yield direction, end, n, med
 
@@ -426,38 +379,17 @@ def _still_moving(values: np.ndarray, t: int, episode: Episode, start: int, para
     """The episode's runs up to ``t`` still move away from the old level: a drift, not
     yet a level to absorb. Either they trend (Mann–Kendall z ≥ ``trend_z``), or a line
     through them and the ``trend_lookback`` runs before them fits better than a step at
-    ``since`` (a step's new level is flat; a drift ramps through the episode's start)."""
+    ``since`` (a step's new level is flat; a drift ramps through the episode's start).
+    On a two-level history only the trend counts (the misses' spread swamps a line fit)."""
     if t - episode.since >= params.absorb_max_runs:
         return False
     runs = _log(values[episode.since : t + 1])
-    n = runs.size
-    signs = np.sign(runs[None, :] - runs[:, None])
-    s = float(np.sum(np.triu(signs, 1)))
-    z = (s - math.copysign(1.0, s)) / math.sqrt(n * (n - 1) * (2 * n + 5) / 18) if s else 0.0
-    if episode.direction * z >= params.trend_z:
+    if episode.direction * trend.mann_kendall_z(runs) >= params.trend_z:
         return True
-    return episode.levels is None and _line_beats_step(values, t, episode, start, params)
-
-
-def _line_beats_step(
-    values: np.ndarray, t: int, episode: Episode, start: int, params: Params
-) -> bool:
-    """A line (sloping in the episode's direction) through the log runs from
-    ``trend_lookback`` runs before ``since`` to ``t`` leaves less squared error than a
-    step at ``since`` (two flat levels): the same number of parameters, so the smaller
-    error is the likelier model."""
-    lo = max(start, episode.since - params.trend_lookback)
-    before, after = _log(values[lo : episode.since]), _log(values[episode.since : t + 1])
-    if before.size < 2:
+    if episode.levels is not None:
         return False
-    y = np.concatenate([before, after])
-    x = np.arange(y.size, dtype=float)
-    slope, intercept = np.polyfit(x, y, 1)
-    if episode.direction * slope <= 0:
-        return False
-    step_error = float(np.sum((before - before.mean()) ** 2) + np.sum((after - after.mean()) ** 2))
-    line_error = float(np.sum((y - (slope * x + intercept)) ** 2))
-    return line_error < step_error
+    before = _log(values[max(start, episode.since - params.trend_lookback) : episode.since])
+    return trend.line_beats_step(before, runs, episode.direction)
 
 
 def advance(

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 
-from ansiscope.analytics.detector import _rank_p
 from ansiscope.analytics.levels import (
     back_within_levels,
     level_count_p,
@@ -16,6 +15,7 @@ from ansiscope.analytics.levels import (
     mode_passed,
     split,
 )
+from ansiscope.analytics.ranksum import rank_p
 
 
 def cache_logs(rng: np.random.Generator, n: int, miss_rate: float = 0.3) -> np.ndarray:
@@ -68,7 +68,7 @@ def test_level_rank_p_sees_a_step_the_plain_rank_test_does_not() -> None:
     base, at = two_levels(rng)
     recent = cache_logs(rng, 5) + math.log(1.25)
     assert level_rank_p(recent, base, at, 1) < 1e-4
-    assert _rank_p(recent, base, 1) > 1e-3
+    assert rank_p(recent, base, 1) > 1e-3
 
 
 def test_level_count_p_is_the_beta_binomial_tail() -> None:
