@@ -7,7 +7,7 @@ exact one-sided rank-sum test of a recent window of 3–6 runs against its basel
 the product never imports these libraries and its default behaviour does not change.
 
 Every method keeps what surrounds the test in the product: the run itself and the recent
-window's median must be a practical change from the baseline median (≥10% and ≥1 s),
+window's median must be a practical change from the baseline median (≥10% and ≥0.1 s),
 and for a two-level history the window must be past the level it reached
 (``levels.mode_passed``). What the library decides, on the log durations of the
 baseline window (in run order) followed by the recent window:

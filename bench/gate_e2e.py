@@ -11,9 +11,9 @@ step up by +20..200% at a random run (from run 15 on). Each run is written as an
 rules of bench/regressions.py: an alert is a ``regression`` verdict, alerts 1–3 runs
 apart are one episode and a new episode after a longer gap is a false alert; recall
 within 0/1/5 runs of the step; flapping = alerts resuming after 1–3 quiet runs. Steps
-smaller than the detector's 1 s floor (sub-second tasks: ~15% of them) are labelled
-too, so recall@5 has that ceiling; the last columns give the share of steps that clear
-it and the recall@5 among those.
+smaller than the detector's absolute floor (0.1 s) are labelled too, so recall@5 has
+that ceiling; the last columns give the share of steps that clear it and the recall@5
+among those.
 Defaults (45 runs × 100 tasks × 1 seed) take a few minutes here.
 """
 
@@ -181,7 +181,7 @@ def main() -> None:
     )
     print(
         "| seed | precision | recall@0 | recall@1 | recall@5 | F1 | false/100 | flaps/100 "
-        "| runs failing % | steps ≥1 s | recall@5 of those |"
+        "| runs failing % | steps ≥ floor | recall@5 of those |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:

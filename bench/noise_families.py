@@ -12,7 +12,11 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ansiscope.analytics.detector import Params
+from ansiscope.analytics.resolution import QUANTA
+
 RUNS = 60
+FLOOR_S = Params().min_abs_s  # smaller steps are no change
 Series = tuple[np.ndarray, int | None, int | None]
 
 
@@ -68,7 +72,8 @@ def bimodal(rng: np.random.Generator) -> Series:
 
 def drift(rng: np.random.Generator) -> Series:
     """A slow drift (+1..4% of the level per run) from a random run; the label is the
-    first run ≥20% (and ≥1 s) above the start, alerts count from +10% on."""
+    first run ≥20% (and ≥ the detector's absolute floor) above the start, alerts count
+    from +10% on."""
     median, cv = _median(rng), rng.uniform(0.05, 0.2)
     values = _lognormal(rng, median, cv, RUNS)
     if rng.random() >= 0.5:
@@ -76,7 +81,7 @@ def drift(rng: np.random.Generator) -> Series:
     start, slope = int(rng.integers(15, 30)), rng.uniform(0.01, 0.04)
     level = 1 + slope * np.maximum(0, np.arange(RUNS) - start + 1)
     values *= level
-    practical = level * median - median >= 1.0
+    practical = level * median - median >= FLOOR_S
     label = np.flatnonzero(practical & (level >= 1.2))
     floor = np.flatnonzero(practical & (level >= 1.1))
     if label.size == 0 or label[0] > RUNS - 6:
@@ -99,9 +104,11 @@ def heteroscedastic(rng: np.random.Generator) -> Series:
 
 
 def quantised(rng: np.random.Generator) -> Series:
-    """Short tasks as profile_tasks prints them (0.01 s or 0.1 s steps), 0.1–3 s. A change
-    is labelled when it clears the 1 s floor; half the unchanged ones get a smaller,
-    sub-practical step that must not alert."""
+    """Short tasks as profile_tasks prints them (0.01 s or 0.1 s steps), 0.1–3 s. Half
+    the changes are steps of +20..200%, labelled when they clear the detector's absolute
+    floor, or 1.5 quanta at 0.1 s (a +20% step of a 0.1 s task is 0.02 s, under it; at
+    0.1 s resolution one quantum is a rounding flip); the other half are sub-practical
+    (+0.01..0.05 s) and must not alert."""
     median, cv = float(np.exp(rng.uniform(np.log(0.1), np.log(3.0)))), rng.uniform(0.05, 0.3)
     quantum = 0.1 if rng.random() < 0.5 else 0.01
     values = _lognormal(rng, median, cv, RUNS)
@@ -109,10 +116,11 @@ def quantised(rng: np.random.Generator) -> Series:
     label = None
     if step is not None:
         if rng.random() < 0.5:
-            values[step:] += rng.uniform(1.2, 4.0)
-            label = step
+            rel = rng.uniform(0.2, 2.0)
+            values[step:] *= 1 + rel
+            label = step if median * rel >= max(FLOOR_S, QUANTA * quantum) else None
         else:
-            values[step:] += rng.uniform(0.1, min(0.8, 0.9 * median + 0.1))
+            values[step:] += rng.uniform(0.01, 0.05)
     values = np.maximum(quantum, np.round(values / quantum) * quantum)
     return values, label, label
 

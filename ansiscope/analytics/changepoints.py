@@ -3,7 +3,8 @@
 Binary segmentation with a rank statistic (Mann–Whitney, so one-run spikes barely
 move it), computed for every split at once from cumulative rank sums; a split is
 kept when the statistic clears a calibrated threshold **and** the medians on either
-side differ by ≥10% and ≥1 s. Points closer than 5 runs to the start or 2 to the end
+side differ by ≥10% and ≥0.1 s (and by 1.5 quanta of a series printed in whole
+seconds or tenths: ``resolution``). Points closer than 5 runs to the start or 2 to the end
 are not reported. Each point found is then moved, within ``REFINE`` runs, to where two
 flat segments fit the log values best (least absolute deviations from each segment's
 median): ranks locate a step poorly near the end of a series (six runs after it cap
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ansiscope.analytics import levels
+from ansiscope.analytics.resolution import coarse_floor
 
 THRESHOLD = 3.5  # calibrated in bench/regressions.py (3.0: more false points; 4.5: misses)
 MIN_START = 5
@@ -49,10 +51,11 @@ def change_points(
     *,
     threshold: float = THRESHOLD,
     min_rel: float = 0.10,
-    min_abs_s: float = 1.0,
+    min_abs_s: float = 0.1,
 ) -> list[ChangePoint]:
     """Change points of ``values`` (chronological), earliest first."""
     x = np.asarray(values, dtype=float)
+    min_abs_s = max(min_abs_s, coarse_floor(x))  # whole seconds / tenths: a flip is no step
     found: list[int] = []
     _split(x, 0, x.size, threshold, found)
     found = _refine(x, sorted(found))

@@ -6,11 +6,15 @@ is a *state* of the series, not a fresh coin flip on every run:
 - **Baseline**: the last ``window`` values since the series' reference point (its
   start, or the start of the last level it absorbed): median, MAD (scaled to σ,
   floored at 1% of the median and 0.05 s), p10/p90.
-- **Flag** (one run): z ≥ 3 **and** ≥10% **and** ≥1 s slower. One flagged run alone
+- **Floors**: a change counts when it is ≥10% **and** ≥0.1 s (a sub-second task
+  doubling is a finding; only tasks with a real share of the playbook's time fail the
+  gate: ``gate_rules``), and for a series printed in whole seconds or tenths ≥1.5
+  quanta (``for_series``: one quantum may be a rounding flip).
+- **Flag** (one run): z ≥ 3 **and** past the floors. One flagged run alone
   is a *suspect*: it warns, never fails, whatever its size (a single spike never
   fails the gate).
 - **Confirm**: for a recent window of ``confirm_runs``..``sustained_runs`` runs ending
-  now, its median is ≥10% and ≥1 s above the baseline median and an exact one-sided
+  now, its median is past the floors above the baseline median and an exact one-sided
   rank-sum test against the baseline gives p ≤ ``confirm_p`` (distribution-free:
   spikes, a slow host or cache misses do not inflate it), or ≤ ``confirm_p_sustained``
   for the longest window (the short ones confirm big steps fast, which pass at any
@@ -53,6 +57,7 @@ import numpy as np
 from ansiscope.analytics import levels, trend
 from ansiscope.analytics.levels import MAD_TO_SIGMA
 from ansiscope.analytics.ranksum import rank_p
+from ansiscope.analytics.resolution import coarse_floor
 
 
 class Verdict(enum.StrEnum):
@@ -75,7 +80,7 @@ class Params:
     min_history: int = 10
     z: float = 3.0
     min_rel: float = 0.10
-    min_abs_s: float = 1.0
+    min_abs_s: float = 0.1  # timer resolution territory: sub-second tasks' steps are findings
     floor_rel: float = 0.01
     floor_abs_s: float = 0.05
     confirm_runs: int = 3  # the shortest recent window that can confirm a step
@@ -241,6 +246,13 @@ def judge(
     """``value`` judged alone against the last ``params.window`` values of ``history``."""
     hist = np.asarray(history, dtype=float)[-params.window :]
     return _single(value, baseline(hist) if hist.size else None, params)
+
+
+def for_series(values: np.ndarray, params: Params) -> Params:
+    """``params`` with the absolute floor raised past the series' resolution: at 0.1 s, a
+    median moving 0.2 → 0.3 s may be 0.24 → 0.26 s."""
+    floor = coarse_floor(values)
+    return params if floor <= params.min_abs_s else dataclasses.replace(params, min_abs_s=floor)
 
 
 def _clears(gap: float, level: float, params: Params) -> bool:
@@ -461,8 +473,10 @@ def _replay(
 
 
 def judge_series(values: Sequence[float] | np.ndarray, params: Params = Params()) -> list[Test]:
-    """Every point of a series judged as the gate would have when it arrived."""
-    tests, _, _ = _replay(np.asarray(values, dtype=float), params, report=True)
+    """Every point of a series judged as the gate would have when it arrived (the
+    resolution is read from the whole series: ``for_series``)."""
+    arr = np.asarray(values, dtype=float)
+    tests, _, _ = _replay(arr, for_series(arr, params), report=True)
     return [t for t in tests if t is not None]
 
 
@@ -471,6 +485,7 @@ def evaluate(
 ) -> Test:
     """The latest ``value`` judged after replaying ``history`` (the gate's entry point)."""
     arr = np.append(np.asarray(history, dtype=float), value)
+    params = for_series(arr, params)
     rolling = _Rolling(arr, 0, params.window)
     if not _may_confirm(arr, rolling, params):  # no episode can start: the replay is moot
         return _single(float(arr[-1]), rolling.at(arr.size - 1), params)

@@ -10,7 +10,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ansiscope.analytics.detector import Baseline, Params, Test, _log, _single, evaluate
+from ansiscope.analytics.detector import (
+    Baseline,
+    Params,
+    Test,
+    _log,
+    _single,
+    evaluate,
+    for_series,
+)
 
 
 def evaluate_many(
@@ -35,7 +43,8 @@ def evaluate_many(
             if quiet.may_confirm[row]:
                 out[i] = evaluate(series[i][0], series[i][1], params)
             else:
-                out[i] = _single(float(arr[row, -1]), quiet.baseline(row), params)
+                own = for_series(arr[row], params)
+                out[i] = _single(float(arr[row, -1]), quiet.baseline(row), own)
     return [t for t in out if t is not None]
 
 

@@ -44,7 +44,10 @@ def should_notify(only_on: str, run: RunTree, gate: GateResult | None) -> bool:
 
 def _facts(run: RunTree, gate: GateResult | None) -> dict[str, Any]:
     counts = run.status_counts()
-    regressions = [f for f in (gate.findings if gate else []) if f.verdict is Verdict.REGRESSION]
+    regressions = sorted(  # the ones that fail the gate first, then the biggest
+        (f for f in (gate.findings if gate else []) if f.verdict is Verdict.REGRESSION),
+        key=lambda f: (not f.gating, -(f.delta_s or 0.0)),
+    )
     return {
         "playbook": run.name,
         "status": run.status.value,

@@ -199,13 +199,37 @@ def test_improvements_never_gate_and_a_return_is_caught() -> None:
 
 
 def test_practical_floors() -> None:
-    # +40% but only +0.8 s: never a regression however clean
-    assert Verdict.REGRESSION not in verdicts(noisy(2.0, 30, cv=0.01) + noisy(2.8, 10, cv=0.01))
-    # +5% is ≥1 s and a huge z, but under the 10% floor
+    # +40% but only +0.08 s: never a regression however clean
+    assert Verdict.REGRESSION not in verdicts(noisy(0.2, 30, cv=0.01) + noisy(0.28, 10, cv=0.01))
+    # the same +40% from 2 s (+0.8 s) is one: a sub-second step is a finding
+    assert Verdict.REGRESSION in verdicts(noisy(2.0, 30, cv=0.01) + noisy(2.8, 10, cv=0.01))
+    # +5% is ≥0.1 s and a huge z, but under the 10% floor
     assert Verdict.REGRESSION not in verdicts(
         noisy(100.0, 30, cv=0.001) + noisy(105.0, 10, cv=0.001)
     )
     assert judge(noisy(100.0, 30, cv=0.001), 105.0).verdict is Verdict.OK
+
+
+def test_a_step_must_pass_the_resolution_the_timings_were_printed_at() -> None:
+    """Durations printed in tenths (or whole seconds): a median moving one quantum
+    (0.2 → 0.3 s, 5 → 6 s) may be a rounding flip, never a regression; two quanta are."""
+    from ansiscope.analytics.resolution import resolution
+
+    rng = np.random.default_rng(3)
+    tenths = np.round(rng.normal(0.24, 0.01, 50), 1)  # rounds to 0.2
+    flipped = np.round(rng.normal(0.26, 0.01, 10), 1)  # +0.02 s: rounds to 0.3
+    assert resolution(np.concatenate([tenths, flipped])) == 0.1
+    assert Verdict.REGRESSION not in verdicts([*tenths, *flipped])
+    assert Verdict.REGRESSION in verdicts([*tenths, *np.round(rng.normal(0.5, 0.01, 10), 1)])
+    seconds = [5.0] * 30 + [6.0] * 10
+    assert resolution(np.array(seconds)) == 1.0
+    assert Verdict.REGRESSION not in verdicts(seconds)
+    assert Verdict.REGRESSION in verdicts([5.0] * 30 + [7.0] * 10)
+    # the same one-tenth step measured to the microsecond is a finding
+    fine = [*(0.2 + rng.normal(0, 0.002, 30)), *(0.3 + rng.normal(0, 0.002, 10))]
+    assert resolution(np.array(fine)) == 0.0
+    assert Verdict.REGRESSION in verdicts(fine)
+    assert change_points([*tenths, *flipped]) == []
 
 
 def test_replay_is_deterministic_and_params_matter() -> None:
@@ -220,8 +244,11 @@ def test_change_points() -> None:
     (cp,) = change_points(series)
     assert abs(cp.index - 25) <= 1 and 19 < cp.before < 21 and 38 < cp.after < 42
     assert change_points(noisy(20, 40, seed=6)) == []
-    # a shift under 1 s is not reported however clean
-    assert change_points(noisy(0.5, 20, seed=7) + noisy(1.0, 20, seed=8)) == []
+    # a shift under 0.1 s is not reported however clean; a sub-second doubling is
+    assert change_points(noisy(0.05, 20, seed=7) + noisy(0.1, 20, seed=8)) == []
+    assert [cp.index for cp in change_points(noisy(0.5, 20, seed=7) + noisy(1.0, 20, seed=8))] == [
+        20
+    ]
     # too close to the end: not yet
     assert change_points([*noisy(20, 30, seed=9), 40.0]) == []
 
@@ -252,7 +279,7 @@ def test_the_quiet_series_shortcut_judges_as_the_full_replay() -> None:
     noisy, stepped and spiky series it must give exactly what the replay gives."""
     import numpy as np
 
-    from ansiscope.analytics.detector import Params, _replay, evaluate
+    from ansiscope.analytics.detector import Params, _replay, evaluate, for_series
 
     rng = np.random.default_rng(7)
     params = Params()
@@ -265,7 +292,9 @@ def test_the_quiet_series_shortcut_judges_as_the_full_replay() -> None:
             values[int(rng.integers(0, n)) :] *= float(rng.choice([1.3, 2.0, 0.6]))
         if i % 5 == 0:
             values[int(rng.integers(0, n))] *= 4
-        tests, _, _ = _replay(values, params, report=False)
+        if i % 7 == 0:  # printed in tenths or whole seconds
+            values = np.maximum(1.0, np.round(values, int(rng.choice([0, 1]))))
+        tests, _, _ = _replay(values, for_series(values, params), report=False)
         assert evaluate(values[:-1], float(values[-1]), params) == tests[-1]
         shortcut += tests[-1] is not None and tests[-1].since is None
     assert shortcut > 50  # the property was exercised on series the shortcut takes
@@ -289,6 +318,8 @@ def test_many_series_at_once_judge_as_one_by_one() -> None:
             values[int(rng.integers(0, n + 1))] *= 4
         if i % 37 == 0 and n:
             values[int(rng.integers(0, n))] = np.nan
+        if i % 7 == 0:  # printed in tenths
+            values = np.maximum(0.1, np.round(values, 1))
         series.append(([float(v) for v in values[:-1]], float(values[-1])))
     many = evaluate_many(series, params)
     one = [evaluate(h, v, params) for h, v in series]

@@ -291,3 +291,25 @@ def test_finding_kinds_in_the_json_contract(history: tuple[Path, str]) -> None:
     assert kinds <= set(FindingKind) and FindingKind.TOTAL in kinds
     assert {d["kind"] for d in result.document()["findings"]} == {str(k) for k in kinds}
     assert all(type(d["kind"]) is str for d in result.document()["findings"])
+
+
+def test_a_regression_that_cannot_fail_the_gate_says_so() -> None:
+    """A sub-second task's confirmed step is reported, and the report says it does not
+    gate: in the headline's count and on its row (a PASS with "2 regressions" alone
+    reads as a contradiction)."""
+    from ansiscope.exporters import gate_report
+
+    findings = [
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=True, task="slow"),
+        Finding(FindingKind.TASK, Verdict.REGRESSION, gating=False, task="tiny"),
+        Finding(FindingKind.TASK, Verdict.OK, gating=True, task="fine"),
+    ]
+    result = GateResult("r1", "deploy.yml", Params(), findings, history_runs=20)
+    assert gate_report.headline(result).startswith("FAIL: 2 regressions (1 not gated), ")
+    rows = {row[0]: row[-1] for row in map(gate_report._row, findings)}
+    assert rows == {"slow": "regression", "tiny": "regression, not gated", "fine": "ok"}
+    quiet = GateResult("r1", "deploy.yml", Params(), findings[1:], history_runs=20)
+    assert gate_report.headline(quiet).startswith("PASS: 1 regression (1 not gated), ")
+    assert "not gated" not in gate_report.headline(
+        GateResult("r1", "deploy.yml", Params(), findings[:1], history_runs=20)
+    )
