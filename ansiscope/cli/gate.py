@@ -40,6 +40,14 @@ from ansiscope.store.invocation import describe
 @click.option("--playbook", help="With --run latest: the latest run of this playbook.")
 @click.option("--window", default=30, show_default=True, help="Successful runs in the baseline.")
 @click.option(
+    "--min-delta",
+    type=click.FloatRange(min=0.0),
+    default=Params().min_abs_s,
+    show_default=True,
+    metavar="SECONDS",
+    help="The smallest slowdown that counts (and ≥10%); 1 keeps sub-second steps out.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice([f.value for f in FailOn]),
     default=FailOn.REGRESSION.value,
@@ -66,6 +74,7 @@ def gate(
     log: str | None,
     playbook: str | None,
     window: int,
+    min_delta: float,
     fail_on: str,
     ack_file: str | None,
     out_fmt: str,
@@ -91,7 +100,7 @@ def gate(
             run_id = ingest_last_run(store, log, run_labels(labels))
         else:
             run_id = gate_target(store, run_ref or "latest", playbook)
-        result = run_gate(store, run_id, Params(window=window), acks)
+        result = run_gate(store, run_id, Params(window=window, min_abs_s=min_delta), acks)
         target = notify.notifier()
         tree: RunTree | None = run_tree(store, run_id) if target else None
     finally:

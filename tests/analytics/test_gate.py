@@ -313,3 +313,32 @@ def test_a_regression_that_cannot_fail_the_gate_says_so() -> None:
     assert "not gated" not in gate_report.headline(
         GateResult("r1", "deploy.yml", Params(), findings[:1], history_runs=20)
     )
+
+
+def test_a_sub_second_step_is_reported_not_gated_and_min_delta_sets_the_floor(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 0.2 s task at 0.6 s: a regression from the third run on, never failing the
+    gate (it holds ~1% of the time); ``--min-delta 1`` keeps it out of the findings."""
+    logs, db = history
+    slow = {"Check the banner": 3.0}
+    for i in range(15, 17):
+        assert gate(capsys, db, "--file", str(write_run(logs, i, slower=slow))).code == 0
+    result = gate(capsys, db, "--file", str(write_run(logs, 17, slower=slow)), "--format", "json")
+    assert result.code == 0, result.err
+    doc = json.loads(result.out)
+    (banner,) = [
+        f for f in doc["findings"] if f["kind"] == "task" and f["task"] == "Check the banner"
+    ]
+    assert banner["verdict"] == "regression" and not banner["gating"] and banner["since_run"]
+    assert doc["verdict"] == "pass" and doc["params"]["min_abs_s"] == pytest.approx(0.1)
+    text = gate(capsys, db, "--run", "latest")
+    assert (
+        text.code == 0 and "PASS: 3 regressions (3 not gated)" in text.out
+    )  # the task, on each host
+    strict = gate(capsys, db, "--run", "latest", "--min-delta", "1", "--format", "json")
+    doc = json.loads(strict.out)
+    assert strict.code == 0 and doc["counts"]["regression"] == 0
+    assert doc["params"]["min_abs_s"] == 1.0
+    bad = gate(capsys, db, "--run", "latest", "--min-delta", "-1")
+    assert bad.code == 2 and "--min-delta" in bad.err and "Traceback" not in bad.err
