@@ -238,3 +238,29 @@ def test_a_running_run_follows_itself(tmp_path: Path, monkeypatch: pytest.Monkey
     assert not at.exception
     assert "running" in {m.label: m.value for m in at.metric}["Status"]
     assert any("still running" in c.value for c in at.caption)
+
+
+def test_regressions_page_says_which_can_fail_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gated task's step and a sub-second task's step are both regressions; the page
+    says only the first can fail the gate."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    slower = {"Build the release": 2.0, "Check the banner": 3.0}
+    runs = [write_run(logs, i, slower=slower if i >= 14 else None) for i in range(18)]
+    db = tmp_path / "gating.duckdb"
+    store = open_store(db)
+    ingest(store, *runs)
+    store.close()
+    at = app(str(db), monkeypatch)
+    at.switch_page("pages/regressions.py")
+    at.run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    tasks = shown[shown["what"] == "task"].set_index("task")
+    assert tasks.loc["Build the release", "verdict"] == "regression"
+    assert tasks.loc["Check the banner", "verdict"] == "regression"
+    assert tasks.loc["Build the release", "gates"] == "yes"
+    assert tasks.loc["Check the banner", "gates"] == "no"
+    assert set(shown["gates"]) == {"yes", "no"}  # not raw booleans

@@ -16,6 +16,11 @@ FOUND_COLUMNS = {
     "host": Column("Host"),
     "what": Column("Measured", help="The whole playbook, a task, or a task on one host"),
     "verdict": Column("Verdict"),
+    "gates": Column(
+        "Gating",
+        help="Can fail the gate: the playbook total and tasks with ≥5% of its time and "
+        "≥1 s; the rest is reported only",
+    ),
     "before_s": Column("Before", "duration", help="Median of the earlier successful runs"),
     "after_s": Column("Now", "duration", help="The latest run"),
     "delta_rel": Column("Change", "change"),
@@ -43,7 +48,8 @@ st.query_params["verdict"] = shown
 chosen = found[found["verdict"].isin(shown)] if len(found) else found
 if len(chosen):
     what = chosen["kind"].map(KINDS).fillna(chosen["kind"])
-    table(chosen.assign(what=what, run=chosen["run_id"].map(run_link)), FOUND_COLUMNS)
+    gates = chosen["gating"].map({True: "yes", False: "no"})
+    table(chosen.assign(what=what, gates=gates, run=chosen["run_id"].map(run_link)), FOUND_COLUMNS)
 else:
     st.success("No current regression or suspect in any playbook's latest run.")
 st.subheader("Change points (history mode)")
