@@ -1,10 +1,10 @@
 """The gate scored through the product: realistic jsonl runs gated one by one by the CLI.
 
-    python bench/gate_e2e.py [RUNS] [TASKS] [--seeds N] [--hosts H]
+    python bench/gate_e2e.py [RUNS] [TASKS] [--seeds N] [--hosts H] [--min-base S]
 
 Per seed: a playbook of TASKS tasks on H hosts (Ansible-like ids: a per-process
 prefix shared by the play and its tasks, a per-task counter), base durations
-log-uniform 0.5–120 s with log-normal noise (CV 5–30%) per host; half of the tasks
+log-uniform 0.5 s (``--min-base``) to 120 s with log-normal noise (CV 5–30%) per host; half of the tasks
 step up by +20..200% at a random run (from run 15 on). Each run is written as an
 ``ansible.posix.jsonl`` file and gated as CI would (``ansiscope gate --file RUN.jsonl
 --db STORE --format json``, in this process). Every task finding is scored with the
@@ -100,10 +100,12 @@ def gate_once(log: Path, db: Path, out: Path) -> dict:
     return orjson.loads(out.read_bytes())
 
 
-def run_seed(seed: int, runs: int, tasks: int, hosts: int, tmp: Path) -> dict[str, float]:
+def run_seed(
+    seed: int, runs: int, tasks: int, hosts: int, tmp: Path, min_base: float = 0.5
+) -> dict[str, float]:
     """Write and gate ``runs`` runs; score every task's verdicts."""
     rng = np.random.default_rng(seed)
-    base = np.exp(rng.uniform(np.log(0.5), np.log(120), tasks))
+    base = np.exp(rng.uniform(np.log(min_base), np.log(120), tasks))
     sigma = np.sqrt(np.log(1 + rng.uniform(0.05, 0.3, tasks) ** 2))
     steps = {
         int(i): int(rng.integers(15, runs - 5)) for i in np.flatnonzero(rng.random(tasks) < 0.5)
@@ -174,6 +176,12 @@ def main() -> None:
     parser.add_argument("tasks", nargs="?", type=int, default=100)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--hosts", type=int, default=2)
+    parser.add_argument(
+        "--min-base",
+        type=float,
+        default=0.5,
+        help="shortest base duration (s); 0.1: many sub-second tasks",
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     print(
@@ -186,7 +194,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for seed in range(args.seeds):
-            m = run_seed(seed, args.runs, args.tasks, args.hosts, Path(tmp))
+            m = run_seed(seed, args.runs, args.tasks, args.hosts, Path(tmp), args.min_base)
             print(
                 f"| {seed} | {m['precision']:.3f} | {m['recall@0']:.3f} | {m['recall@1']:.3f} | "
                 f"{m['recall@5']:.3f} | {m['f1']:.3f} | {m['false_per_100']:.3f} | "
