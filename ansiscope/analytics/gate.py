@@ -22,7 +22,7 @@ from ansiscope.analytics.acks import Ack, acknowledge
 from ansiscope.analytics.detector import Baseline, Params, Test, Verdict
 from ansiscope.analytics.detector_batch import evaluate_many
 from ansiscope.analytics.failrate import judge_failures
-from ansiscope.analytics.gate_rules import gated_tasks
+from ansiscope.analytics.gate_rules import MIN_GATE_S, gated_tasks
 from ansiscope.analytics.taskkey import key_column
 from ansiscope.errors import UsageError
 from ansiscope.store.base import Reader
@@ -75,6 +75,13 @@ class Finding:
     reason: str | None = None
     since_run: str | None = None  # the first run of a confirmed step (or absorbed level)
     held: int = 0  # runs the step has held, this one included
+    clears_gate: bool = True  # big enough to fail the gate (``MIN_GATE_S``); else reported
+
+    @property
+    def can_fail(self) -> bool:
+        """Whether this finding may fail the gate: its series gates and its change clears
+        the gate's floor."""
+        return self.gating and self.clears_gate
 
     def as_dict(self) -> dict[str, Any]:
         """The finding as a JSON-ready dict (the verdict as its string)."""
@@ -105,7 +112,7 @@ class GateResult:
     def failing(self, fail_on: FailOn = FailOn.REGRESSION) -> list[Finding]:
         """The gating findings that fail the gate under ``fail_on``."""
         bad = FAILING_VERDICTS[FailOn(fail_on)]
-        return [f for f in self.findings if f.gating and f.verdict in bad]
+        return [f for f in self.findings if f.can_fail and f.verdict in bad]
 
     def verdict(self, fail_on: FailOn = FailOn.REGRESSION) -> str:
         """``regression`` when a finding fails the gate under ``fail_on``, else ``pass``."""
@@ -223,6 +230,7 @@ def _finding(kind: FindingKind, series: _Series, test: Test) -> Finding:
         reason=_reason(test, since_run),
         since_run=since_run,
         held=held,
+        clears_gate=test.delta_s is None or abs(test.delta_s) >= MIN_GATE_S,
         **series.fields,
     )
 

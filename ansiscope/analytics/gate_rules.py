@@ -1,6 +1,8 @@
 """Which series may fail the gate (multiple comparisons): the playbook total, and the
 tasks that hold a real share of the time. Gating 200 tasks one by one would fail most
-unchanged runs of a large playbook; the rest are reported, never gated."""
+unchanged runs of a large playbook; the rest are reported, never gated. And how big a
+change of a gating series must be to fail it: the detector reports steps from 0.1 s,
+but a CI machine's load moves a 1.5 s task by a few tenths for runs on end."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ K = TypeVar("K", bound=Hashable)
 
 MIN_SHARE = 0.05  # of the playbook's median wall time
 MIN_TASK_S = 1.0  # shorter tasks' steps are findings, reported, never gated
+MIN_GATE_S = 1.0  # a gating series' change fails the gate from this size; smaller: reported
 
 
 def gated_tasks(task_medians: Mapping[K, float], total_median: float) -> set[K]:

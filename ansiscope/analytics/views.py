@@ -129,7 +129,7 @@ def current_regressions(store: Reader) -> pd.DataFrame:
                     "task": f.task or "playbook total",
                     "host": f.host or "all",
                     "verdict": str(f.verdict),
-                    "gating": f.gating,
+                    "gating": f.can_fail,
                     "before_s": f.baseline.median if f.baseline else None,
                     "after_s": f.value,
                     "delta_rel": f.delta_rel,

@@ -16,11 +16,11 @@ MAX_MARKDOWN = 64 * 1024
 
 def headline(result: GateResult, fail_on: FailOn = FailOn.REGRESSION) -> str:
     """``2 regressions, 3 suspects, 41 tasks OK, 2 new, 1 with too little history``; a
-    regression of a series that cannot fail the gate (a task with a small share of the
-    time, one host) is counted and said so: ``2 regressions (1 not gated)``."""
+    regression that cannot fail the gate (a task with a small share of the time, one
+    host, a change under the gate's 1 s) is counted and said so: ``2 regressions (1 not gated)``."""
     gating = [f for f in result.findings if f.gating or f.verdict is Verdict.REGRESSION]
     c = {v: sum(1 for f in gating if f.verdict is v) for v in Verdict}
-    not_gated = sum(1 for f in gating if f.verdict is Verdict.REGRESSION and not f.gating)
+    not_gated = sum(1 for f in gating if f.verdict is Verdict.REGRESSION and not f.can_fail)
     tasks_ok = sum(
         1
         for f in result.findings
@@ -77,7 +77,7 @@ def _row(f: Finding) -> list[str]:
         f"{f.z:.1f}" if f.z is not None and b else "–",
         str(b.n) if b else "0",
         str(f.verdict)
-        + (", not gated" if f.verdict is Verdict.REGRESSION and not f.gating else "")
+        + (", not gated" if f.verdict is Verdict.REGRESSION and not f.can_fail else "")
         + (f" ({f.reason})" if f.reason and (f.since_run or _acked(f)) else ""),
     ]
 

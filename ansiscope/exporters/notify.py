@@ -46,7 +46,7 @@ def _facts(run: RunTree, gate: GateResult | None) -> dict[str, Any]:
     counts = run.status_counts()
     regressions = sorted(  # the ones that fail the gate first, then the biggest
         (f for f in (gate.findings if gate else []) if f.verdict is Verdict.REGRESSION),
-        key=lambda f: (not f.gating, -(f.delta_s or 0.0)),
+        key=lambda f: (not f.can_fail, -(f.delta_s or 0.0)),
     )
     return {
         "playbook": run.name,

@@ -19,7 +19,7 @@ FOUND_COLUMNS = {
     "gates": Column(
         "Gating",
         help="Can fail the gate: the playbook total and tasks with ≥5% of its time and "
-        "≥1 s; the rest is reported only",
+        "≥1 s, slower by ≥1 s; the rest is reported only",
     ),
     "before_s": Column("Before", "duration", help="Median of the earlier successful runs"),
     "after_s": Column("Now", "duration", help="The latest run"),
