@@ -240,20 +240,24 @@ def test_a_running_run_follows_itself(tmp_path: Path, monkeypatch: pytest.Monkey
     assert any("still running" in c.value for c in at.caption)
 
 
-def test_regressions_page_says_which_can_fail_the_gate(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A gated task's step and a sub-second task's step are both regressions; the page
-    says only the first can fail the gate."""
-    logs = tmp_path / "logs"
+def _stepped_store(folder: Path, slower: dict[str, float]) -> str:
+    logs = folder / "logs"
     logs.mkdir()
-    slower = {"Build the release": 2.0, "Check the banner": 3.0}
     runs = [write_run(logs, i, slower=slower if i >= 14 else None) for i in range(18)]
-    db = tmp_path / "gating.duckdb"
+    db = folder / "stepped.duckdb"
     store = open_store(db)
     ingest(store, *runs)
     store.close()
-    at = app(str(db), monkeypatch)
+    return str(db)
+
+
+def test_regressions_page_says_which_can_fail_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A gated task's step and a sub-second task's step are both regressions; the
+    regressions page and the run page say only the first can fail the gate."""
+    db = _stepped_store(tmp_path, {"Build the release": 2.0, "Check the banner": 3.0})
+    at = app(db, monkeypatch)
     at.switch_page("pages/regressions.py")
     at.run()
     assert not at.exception
@@ -264,3 +268,21 @@ def test_regressions_page_says_which_can_fail_the_gate(
     assert tasks.loc["Build the release", "gates"] == "yes"
     assert tasks.loc["Check the banner", "gates"] == "no"
     assert set(shown["gates"]) == {"yes", "no"}  # not raw booleans
+    at.switch_page("pages/run.py")
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["7 regressions (5 not gated), 0 suspects"]
+    gate_rows = at.dataframe[0].value.set_index(["task", "host"])
+    assert gate_rows.loc[("Check the banner", "all"), "gates"] == "no"
+    assert gate_rows.loc[("playbook total", "all"), "gates"] == "yes"
+
+
+def test_run_page_warns_without_failing_on_steps_that_cannot_fail_the_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(_stepped_store(tmp_path, {"Check the banner": 3.0}), monkeypatch)
+    at.switch_page("pages/run.py")
+    at.run()
+    assert not at.exception
+    assert not at.error  # nothing fails the gate: no red box
+    assert [w.value for w in at.warning] == ["3 regressions (3 not gated), 0 suspects"]

@@ -16,6 +16,7 @@ GATE_COLUMNS = {
     "task": Column("Task"),
     "host": Column("Host"),
     "verdict": Column("Verdict"),
+    "gates": Column("Gating", help="Can fail the gate (the total, tasks with a real share)"),
     "baseline": Column("Usual", "duration", help="Median of the earlier successful runs"),
     "value": Column("This run", "duration"),
     "delta_rel": Column("Change", "change"),
@@ -71,9 +72,12 @@ if result.history_runs < result.params.min_history:
         f"Too little history to judge ({result.history_runs} earlier successful runs; 10 needed)."
     )
 elif regressions:
-    st.error(
-        f"{sum(f.verdict.value == 'regression' for f in regressions)} regressions, "
-        f"{sum(f.verdict.value == 'suspect' for f in regressions)} suspects"
+    slower = [f for f in regressions if f.verdict.value == "regression"]
+    not_gated = sum(not f.can_fail for f in slower)
+    (st.error if result.failing() else st.warning)(
+        f"{len(slower)} regressions"
+        + (f" ({not_gated} not gated)" if not_gated else "")
+        + f", {len(regressions) - len(slower)} suspects"
     )
     table(
         [
@@ -81,6 +85,7 @@ elif regressions:
                 "task": f.task or "playbook total",
                 "host": f.host or "all",
                 "verdict": f.verdict.value,
+                "gates": "yes" if f.can_fail else "no",
                 "baseline": f.baseline.median if f.baseline else None,
                 "value": f.value,
                 "delta_rel": f.delta_rel,
