@@ -54,9 +54,13 @@ def upload(server: str, path: Path) -> list[str]:
     return list(doc["run_ids"])
 
 
-def gate(server: str, run: str, fail_on: str, fmt: str) -> tuple[str, bytes]:
+def gate(
+    server: str, run: str, fail_on: str, fmt: str, window: int = 30, min_delta: float = 0.1
+) -> tuple[str, bytes]:
     """The service's gate verdict and report for a stored run."""
-    query = urllib.parse.urlencode({"run": run, "fail_on": fail_on, "format": fmt})
+    query = urllib.parse.urlencode(
+        {"run": run, "fail_on": fail_on, "format": fmt, "window": window, "min_delta": min_delta}
+    )
     body, headers = _request(f"{server.rstrip('/')}/api/gate?{query}")
     verdict = next((v for k, v in headers.items() if k.lower() == "x-ansiscope-verdict"), "error")
     return verdict, body

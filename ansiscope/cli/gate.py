@@ -90,7 +90,7 @@ def gate(
     if (run_ref is None) == (log is None):
         raise UsageError("give exactly one of --run RUN_ID|latest or --file RUN_LOG")
     if server:
-        _remote(server, run_ref, log, fail_on, out_fmt, output)
+        _remote(server, run_ref, log, fail_on, out_fmt, output, Params(window, min_abs_s=min_delta))
         return
     failing = FailOn(fail_on)
     acks = load_acks(ack_file) if ack_file else []
@@ -168,8 +168,10 @@ def _remote(
     fail_on: str,
     out_fmt: str,
     output: str | None,
+    params: Params,
 ) -> None:
-    """The usual CI setup: a central service, and the gate asked over HTTP."""
+    """The usual CI setup: a central service, and the gate asked over HTTP (the
+    baseline window and the floor travel with the question)."""
     run = run_ref or "latest"
     if log:
         path = Path(log)
@@ -177,7 +179,7 @@ def _remote(
             raise ParseError(log, "no such file")
         run = client.upload(server, path)[-1]
     fmt = "markdown" if out_fmt == "text" else out_fmt
-    verdict, body = client.gate(server, run, fail_on, fmt)
+    verdict, body = client.gate(server, run, fail_on, fmt, params.window, params.min_abs_s)
     _write(body, output)
     if fmt == "markdown":
         _append_step_summary(body.decode())

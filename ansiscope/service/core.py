@@ -22,6 +22,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import FailOn, gate
 from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
@@ -368,10 +369,12 @@ class Service:
         with self.store.reader() as store:
             return run_summary(run_tree(store, store.resolve_run(ref)))
 
-    def gate(self, ref: str, fail_on: FailOn, fmt: str) -> tuple[str, bytes, str]:
+    def gate(
+        self, ref: str, fail_on: FailOn, fmt: str, params: Params | None = None
+    ) -> tuple[str, bytes, str]:
         """Gate a run: its verdict, the report in ``fmt`` and its content type."""
         with self.store.reader() as store:
-            result = gate(store, store.resolve_run(ref))
+            result = gate(store, store.resolve_run(ref), params)
         return result.verdict(fail_on), render_gate(fmt, result, fail_on), content_type(fmt)
 
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import FailOn
 from ansiscope.errors import AnsiscopeError
 from ansiscope.exporters.formats import GATE_FORMATS, REPORT_FORMATS, ReportFormat, first
@@ -50,7 +51,7 @@ class Api(Protocol):
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
         """One run's report in ``fmt``, and its content type."""
 
-    def gate(self, ref: str, fail_on: FailOn, fmt: str) -> tuple[str, bytes, str]:
+    def gate(self, ref: str, fail_on: FailOn, fmt: str, params: Params) -> tuple[str, bytes, str]:
         """Gate one run: the verdict, the report in ``fmt`` and its content type."""
 
     def upload(self, data: bytes, name: str) -> dict[str, Any]:
@@ -59,6 +60,9 @@ class Api(Protocol):
 
 class BadRequest(AnsiscopeError):
     """A 400 with a reason."""
+
+
+MAX_WINDOW = 1000  # runs in a gate's baseline asked over HTTP
 
 
 def one(query: dict[str, list[str]], key: str) -> str | None:
@@ -75,6 +79,20 @@ def count(query: dict[str, list[str]], key: str, default: int, maximum: int) -> 
     if not text.isdigit() or not 1 <= int(text) <= maximum:
         raise BadRequest(f"{key}={text!r}: expected a whole number from 1 to {maximum}")
     return int(text)
+
+
+def seconds(query: dict[str, list[str]], key: str, default: float) -> float:
+    """A duration in seconds, ≥ 0 (``default`` when absent); else a 400."""
+    text = one(query, key)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise BadRequest(f"{key}={text!r}: expected seconds (a number ≥ 0)")
+    return value
 
 
 def choice(query: dict[str, list[str]], key: str, choices: tuple[str, ...]) -> str:
@@ -191,7 +209,11 @@ class ApiApp:
             ref = one(query, "run") or "latest"
             fail_on = FailOn(choice(query, "fail_on", tuple(FailOn)))
             fmt = choice(query, "format", first(ReportFormat.JSON, GATE_FORMATS))
-            verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt)
+            params = Params(
+                window=count(query, "window", Params().window, MAX_WINDOW),
+                min_abs_s=seconds(query, "min_delta", Params().min_abs_s),
+            )
+            verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt, params)
             return (
                 200,
                 body,

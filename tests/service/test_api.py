@@ -57,6 +57,10 @@ def test_bad_query_values_get_a_400_and_a_bug_a_500(
     for query, message in (
         ("fail_on=bogus", "expected one of regression, suspect, never"),
         ("format=pdf", "expected one of json, markdown, junit"),
+        ("min_delta=-1", "min_delta='-1': expected seconds"),
+        ("min_delta=soon", "min_delta='soon': expected seconds"),
+        ("min_delta=inf", "min_delta='inf': expected seconds"),
+        ("window=0", "window='0': expected a whole number from 1 to 1000"),
     ):
         status, body, _ = fetch(f"{url}/api/gate?{query}")
         assert status == 400 and message in json.loads(body)["error"]
@@ -100,6 +104,15 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
     slow = write_run(logs, 14, slower={"Restart the service": 3.0})
     result = run_cli_server(url, "--file", str(slow), "--format", "json")
     assert result.code == 1 and json.loads(result.out)["verdict"] == "regression"
+    # the baseline window and the floor travel with the question
+    doc = json.loads(run_cli_server(url, "--run", "latest", "--format", "json").out)
+    assert doc["params"]["window"] == 30 and doc["params"]["min_abs_s"] == pytest.approx(0.1)
+    asked = run_cli_server(
+        url, "--run", "latest", "--format", "json", "--window", "12", "--min-delta", "20"
+    )
+    doc = json.loads(asked.out)
+    assert doc["params"]["window"] == 12 and doc["params"]["min_abs_s"] == 20.0
+    assert asked.code == 0 and doc["verdict"] == "pass"  # +10 s is under a 20 s floor
 
 
 def run_cli_server(url: str, *args: str) -> Result:
