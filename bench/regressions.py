@@ -47,7 +47,7 @@ from noise_families import FAMILIES, RUNS, Series
 
 from ansiscope.analytics.changepoints import change_points
 from ansiscope.analytics.detector import Params, Verdict, judge_series
-from ansiscope.analytics.gate_rules import MIN_GATE_S, gated_tasks
+from ansiscope.analytics.gate_rules import clears_gate, gated_tasks
 
 GAP = 3  # quiet runs that end an episode
 
@@ -130,7 +130,7 @@ def playbook_failures(
     fails = np.zeros(RUNS, dtype=bool)
     for row in [totals, *(matrix[i] for i in gated)]:
         for i, test in enumerate(judge_series(row, params)):
-            fails[i] |= test.verdict is Verdict.REGRESSION and abs(test.delta_s or 0) >= MIN_GATE_S
+            fails[i] |= test.verdict is Verdict.REGRESSION and clears_gate(test)
     return float(fails[params.min_history :].mean())
 
 

@@ -163,6 +163,10 @@ class Test:
     consecutive: int = 0  # runs at the new level (an episode), 1 for a lone flag
     since: int | None = None  # index of the episode's first run
     reason: str | None = None
+    # an episode's largest change so far: the median of any 3 of its runs in a row from
+    # its confirmation on, against the baseline (its level is the median since its
+    # start, which lags a second, bigger step by as many runs as it has held)
+    peak_delta_s: float | None = None
 
 
 def baseline(values: Sequence[float] | np.ndarray) -> Baseline:
@@ -356,6 +360,11 @@ def _episode_test(
     delta = level - base.median
     rel = delta / base.median if base.median > 0 else math.inf
     verdict = Verdict.REGRESSION if episode.direction > 0 else Verdict.IMPROVED
+    runs = values[episode.since : t + 1]
+    last = episode.confirmed_at - episode.since  # the window ending at the confirmation on
+    span = params.confirm_runs
+    medians = [float(np.median(runs[max(0, r - span + 1) : r + 1])) for r in range(last, runs.size)]
+    peak = max(medians, key=lambda m: episode.direction * m) - base.median
     return Test(
         verdict,
         float(values[t]),
@@ -367,6 +376,7 @@ def _episode_test(
         t - episode.since + 1,
         episode.since,
         reason,
+        peak,
     )
 
 

@@ -22,7 +22,7 @@ from ansiscope.analytics.acks import Ack, acknowledge
 from ansiscope.analytics.detector import Baseline, Params, Test, Verdict
 from ansiscope.analytics.detector_batch import evaluate_many
 from ansiscope.analytics.failrate import judge_failures
-from ansiscope.analytics.gate_rules import MIN_GATE_S, gated_tasks
+from ansiscope.analytics.gate_rules import clears_gate, gated_tasks
 from ansiscope.analytics.taskkey import key_column
 from ansiscope.errors import UsageError
 from ansiscope.store.base import Reader
@@ -230,7 +230,7 @@ def _finding(kind: FindingKind, series: _Series, test: Test) -> Finding:
         reason=_reason(test, since_run),
         since_run=since_run,
         held=held,
-        clears_gate=test.delta_s is None or abs(test.delta_s) >= MIN_GATE_S,
+        clears_gate=clears_gate(test),
         **series.fields,
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Mapping
 from typing import TypeVar
 
+from ansiscope.analytics.detector import Test
+
 K = TypeVar("K", bound=Hashable)
 
 MIN_SHARE = 0.05  # of the playbook's median wall time
@@ -25,3 +27,11 @@ def gated_tasks(task_medians: Mapping[K, float], total_median: float) -> set[K]:
         for key, median in task_medians.items()
         if median >= MIN_TASK_S and median / total_median >= MIN_SHARE
     }
+
+
+def clears_gate(test: Test) -> bool:
+    """A change big enough to fail the gate (``MIN_GATE_S``): for an episode, its largest
+    so far (once it has cleared, it fails every run until it ends: no flapping), else
+    this run's."""
+    change = test.peak_delta_s if test.peak_delta_s is not None else test.delta_s
+    return change is None or abs(change) >= MIN_GATE_S

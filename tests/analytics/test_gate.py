@@ -365,3 +365,30 @@ def test_a_gated_task_fails_the_gate_only_from_a_one_second_change(
     markdown = gate(capsys, db, "--run", "latest", "--format", "markdown").out
     row = next(line for line in markdown.splitlines() if "| Restart the service | all |" in line)
     assert ("not gated" in row) is not fails
+
+
+def test_a_bigger_step_inside_a_small_episode_fails_the_gate_at_once(
+    history: tuple[Path, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 5 s task at +12% (+0.6 s: a regression under the gate's 1 s) for six runs,
+    then at ×3: the open episode's level (the median since its start) lags the second
+    step, but the task fails the gate within three runs of it and on every run after."""
+    logs, db = history
+    codes, clears = [], []
+    for i in range(15, 27):
+        slow = {"Restart the service": 1.12 if i < 21 else 3.0}
+        result = gate(
+            capsys, db, "--file", str(write_run(logs, i, slower=slow)), "--format", "json"
+        )
+        (task,) = [
+            f
+            for f in json.loads(result.out)["findings"]
+            if f["kind"] == "task" and f["task"] == "Restart the service"
+        ]
+        codes.append(result.code)
+        clears.append((task["verdict"], task["clears_gate"]))
+    assert codes[:6] == [0] * 6 and ("regression", False) in clears[:6], clears
+    first = codes.index(1)  # (the total fails too: it holds the step)
+    assert 6 <= first <= 8 and codes[first:] == [1] * (12 - first), (codes, clears)
+    # the task itself fails the gate within three runs, on every run after
+    assert clears[first:] == [("regression", True)] * (12 - first), clears
