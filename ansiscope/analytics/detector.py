@@ -28,7 +28,8 @@ is a *state* of the series, not a fresh coin flip on every run:
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
   confirmation are all closer (geometrically) to the old level than to the new one
-  (*reverted*), or it has held ``absorb_runs`` runs and has looked level for
+  (*reverted*: those runs may confirm a step the other way at once, so a slowdown
+  right after a speedup is caught as fast as any), or it has held ``absorb_runs`` runs and has looked level for
   ``absorb_checks`` runs in a row (at most ``absorb_max_runs``): then the new level is
   the new normal and the baseline restarts at its last K runs (*absorbed*). Level means
   no trend (Mann–Kendall z < ``trend_z``) and a step at ``since`` fitting the runs from
@@ -423,6 +424,11 @@ def advance(
     if ep is not None:
         if _reverted(values, t, ep, params):
             state = State(state.start, None)
+            # back past the old level at once (faster runs, then a big slowdown): the
+            # runs that reverted it may confirm the opposite step on the same run
+            confirmed = _try_confirm(values, t, rolling, params)
+            if confirmed is not None:
+                return confirmed[1], State(state.start, confirmed[0])
             if not report:
                 return None, state
             test = _single(float(values[t]), rolling.at(t), params)

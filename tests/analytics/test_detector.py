@@ -328,3 +328,17 @@ def test_many_series_at_once_judge_as_one_by_one() -> None:
         assert repr(got) == repr(want)  # (NaN-safe equality)
     assert {t.verdict for t in many} >= {Verdict.OK, Verdict.REGRESSION, Verdict.NEW}
     assert evaluate_many([], params) == []
+
+
+def test_a_slowdown_right_after_a_speedup_is_confirmed_as_the_speedup_reverts() -> None:
+    """Faster runs open an improvement episode; then the task gets much slower than it
+    ever was. The third slow run reverts the improvement and, the same run, confirms
+    the regression (a loaded CI machine that quietens, then a real slowdown: the gate
+    must fail within three runs of it, not six)."""
+    for seed in range(5):
+        series = noisy(10, 30, seed=seed) + noisy(8, 8, seed=seed + 50)
+        tests = judge_series([*series, *noisy(20, 6, seed=seed + 90)])
+        assert any(t.verdict is Verdict.IMPROVED and t.since is not None for t in tests[30:38])
+        slow = [i - 38 for i, t in enumerate(tests) if i >= 38 and t.verdict is Verdict.REGRESSION]
+        assert slow and slow[0] <= 2 and slow == list(range(slow[0], 6)), (seed, slow)
+        assert tests[38 + slow[0]].since == 38
