@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 
 from ansiscope.analytics import detector, levels
+from ansiscope.analytics.baselines import log_durations
 from ansiscope.analytics.detector import Episode, Params, Test
 
 METHODS = ("ranksum", "pelt", "pelt_rbf", "edivisive")
@@ -115,12 +116,12 @@ def _segments(values: np.ndarray, end: int, t: int, n: int, params: Params) -> l
         _cache.clear()
     key = (end, t, n)
     if key not in _cache:
-        logs = detector._log(values[end - n : t + 1])
+        logs = log_durations(values[end - n : t + 1])
         base = logs[:n]
         med = float(np.median(base))
         mad = float(np.median(np.abs(base - med)))
         floor_abs = params.floor_abs_s / math.exp(med)
-        scale = max(mad * detector.MAD_TO_SIGMA, math.log1p(params.floor_rel), floor_abs)
+        scale = max(mad * levels.MAD_TO_SIGMA, math.log1p(params.floor_rel), floor_abs)
         _cache[key] = breakpoints(logs, scale)
     return _cache[key]
 
@@ -149,9 +150,9 @@ def _confirms(
     if direction * delta <= 0 or abs(delta) < params.min_abs_s or abs(delta) < params.min_rel * med:
         return False
     bkps = _segments(values, end, t, n, params)
-    if not _step_found(bkps, detector._log(values[end - n : t + 1]), n, direction, params):
+    if not _step_found(bkps, log_durations(values[end - n : t + 1]), n, direction, params):
         return False
-    base_sorted = np.sort(detector._log(values[end - n : end]))
+    base_sorted = np.sort(log_durations(values[end - n : end]))
     at = levels.split(base_sorted)
     mode = levels.mode_passed(base_sorted, at, math.log(max(level, 1e-3)), direction)
     gap = direction * (level - math.exp(mode))

@@ -3,7 +3,7 @@
 A series is replayed run by run through a small state machine, so a confirmed step
 is a *state* of the series, not a fresh coin flip on every run:
 
-- **Baseline**: the last ``window`` values since the series' reference point (its
+- **Baseline** (``baselines``): the last ``window`` values since the series' reference point (its
   start, or the start of the last level it absorbed): median, MAD (scaled to σ,
   floored at 1% of the median and 0.05 s), p10/p90.
 - **Floors**: a change counts when it is ≥10% **and** ≥0.1 s (a sub-second task
@@ -56,7 +56,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from ansiscope.analytics import levels, trend
-from ansiscope.analytics.levels import MAD_TO_SIGMA
+from ansiscope.analytics.baselines import Baseline, Rolling, baseline
+from ansiscope.analytics.baselines import log_durations as _log
 from ansiscope.analytics.ranksum import rank_p
 from ansiscope.analytics.resolution import coarse_floor
 
@@ -97,41 +98,6 @@ class Params:
 
 
 @dataclasses.dataclass(frozen=True)
-class Baseline:
-    """The reference a value is judged against. Statistics are taken on log durations
-    (timings are multiplicative: a task twice as long is about twice as noisy) and
-    reported in seconds: ``mad`` is the log-scale MAD expressed at the median."""
-
-    n: int
-    median: float
-    mad: float
-    p10: float
-    p90: float
-    log_median: float = dataclasses.field(default=0.0, repr=False)
-    log_mad: float = dataclasses.field(default=0.0, repr=False)
-
-    def as_dict(self) -> dict[str, float | int]:
-        """The baseline's statistics, as the JSON report shows them."""
-        return {
-            "n": self.n,
-            "median": self.median,
-            "mad": self.mad,
-            "p10": self.p10,
-            "p90": self.p90,
-        }
-
-    def scale(self, params: Params) -> float:
-        """Robust σ of log durations, floored at 1% and at ``floor_abs_s`` at the median."""
-        floor_abs = params.floor_abs_s / self.median if self.median > 0 else 1.0
-        return max(self.log_mad * MAD_TO_SIGMA, math.log1p(params.floor_rel), floor_abs)
-
-
-def _log(values: np.ndarray | float) -> np.ndarray:
-    logs: np.ndarray = np.log(np.maximum(np.asarray(values, dtype=float), 1e-3))
-    return logs
-
-
-@dataclasses.dataclass(frozen=True)
 class Episode:
     """A confirmed step: where it started and the level it left."""
 
@@ -168,66 +134,6 @@ class Test:
     # its confirmation on, against the baseline (its level is the median since its
     # start, which lags a second, bigger step by as many runs as it has held)
     peak_delta_s: float | None = None
-
-
-def baseline(values: Sequence[float] | np.ndarray) -> Baseline:
-    """Median, MAD and p10/p90 of the history (on the log scale, in seconds)."""
-    return _Rolling(np.asarray(values, dtype=float), 0, max(1, len(values))).at(len(values)) or (
-        Baseline(0, 0.0, 0.0, 0.0, 0.0)
-    )
-
-
-class _Rolling:
-    """Baselines of ``values[max(start, e - window):e]`` for every end ``e``. Counts and
-    medians (what every run's test reads) come from one sort of all windows at once;
-    the rest of a baseline (MAD, p10/p90) is computed for the ends that are asked for."""
-
-    def __init__(self, values: np.ndarray, start: int, window: int) -> None:
-        arr = _log(values)
-        arr[:start] = np.nan
-        padded = np.concatenate([np.full(window, np.nan), arr])
-        win = np.lib.stride_tricks.sliding_window_view(padded, window)  # row e: values[e-w:e]
-        self.sorted = np.sort(win, axis=1)  # NaNs (no value) sort last
-        self.n = np.sum(~np.isnan(win), axis=1)
-        rows = np.arange(self.n.size)
-        lo, hi = np.maximum(self.n - 1, 0) // 2, self.n // 2
-        hi = np.minimum(hi, window - 1)
-        with np.errstate(invalid="ignore"):
-            self.lmed = (self.sorted[rows, lo] + self.sorted[rows, hi]) / 2
-        self.lmed[self.n == 0] = np.nan
-        self.med = np.exp(self.lmed)
-        self._at: dict[int, Baseline | None] = {}
-        self._split: dict[int, int | None] = {}
-
-    def at(self, end: int) -> Baseline | None:
-        if end not in self._at:
-            self._at[end] = self._baseline(end)
-        return self._at[end]
-
-    def split(self, end: int) -> int | None:
-        """``levels.split`` of the baseline ending at ``end`` (None: one level)."""
-        if end not in self._split:
-            self._split[end] = levels.split(self.sorted[end, : self.n[end]])
-        return self._split[end]
-
-    def _baseline(self, end: int) -> Baseline | None:
-        n = int(self.n[end])
-        if n == 0:
-            return None
-        valid = self.sorted[end, :n]
-        lmed = float(self.lmed[end])
-        lmad = float(np.median(np.abs(valid - lmed)))
-        lp10, lp90 = np.percentile(valid, [10, 90])
-        med = float(self.med[end])
-        return Baseline(
-            n,
-            med,
-            med * math.expm1(lmad),
-            math.exp(lp10),
-            math.exp(lp90),
-            lmed,
-            lmad,
-        )
 
 
 def _single(value: float, base: Baseline | None, params: Params) -> Test:
@@ -308,7 +214,7 @@ def _confirms(
 
 
 def windows(
-    values: np.ndarray, t: int, rolling: _Rolling, params: Params
+    values: np.ndarray, t: int, rolling: Rolling, params: Params
 ) -> Iterator[tuple[int, int, int, float]]:
     """The recent windows that may confirm a step at run ``t``, as (direction, window
     start, baseline size, baseline median): run ``t`` itself a practical change from
@@ -328,7 +234,7 @@ def windows(
 
 
 def open_episode(
-    values: np.ndarray, t: int, rolling: _Rolling, end: int, direction: int, params: Params
+    values: np.ndarray, t: int, rolling: Rolling, end: int, direction: int, params: Params
 ) -> tuple[Episode, Test]:
     """The episode a window from ``end`` confirmed at run ``t``, and its test."""
     base = rolling.at(end)
@@ -343,7 +249,7 @@ def open_episode(
 
 
 def _try_confirm(
-    values: np.ndarray, t: int, rolling: _Rolling, params: Params
+    values: np.ndarray, t: int, rolling: Rolling, params: Params
 ) -> tuple[Episode, Test] | None:
     """A new episode confirmed at run ``t``, with the test reporting it, or None."""
     for direction, end, n, med in windows(values, t, rolling, params):
@@ -416,7 +322,7 @@ def _still_moving(values: np.ndarray, t: int, episode: Episode, start: int, para
 
 
 def advance(
-    values: np.ndarray, t: int, state: State, rolling: _Rolling, params: Params, report: bool = True
+    values: np.ndarray, t: int, state: State, rolling: Rolling, params: Params, report: bool = True
 ) -> tuple[Test | None, State]:
     """Judge run ``t`` of ``values`` given the state after run ``t - 1``; with ``report``
     false only the state is computed (a replay needs the tests of the last run only)."""
@@ -445,7 +351,7 @@ def advance(
         state = State(level_start, None)
         if not report:
             return None, state
-        test = _single(float(values[t]), _Rolling(values, level_start, params.window).at(t), params)
+        test = _single(float(values[t]), Rolling(values, level_start, params.window).at(t), params)
         return dataclasses.replace(test, since=ep.since, reason="absorbed"), state
     confirmed = _try_confirm(values, t, rolling, params)
     if confirmed is not None:
@@ -453,7 +359,7 @@ def advance(
     return (_single(float(values[t]), rolling.at(t), params) if report else None), state
 
 
-def _may_confirm(arr: np.ndarray, rolling: _Rolling, params: Params) -> bool:
+def _may_confirm(arr: np.ndarray, rolling: Rolling, params: Params) -> bool:
     """Whether any run could confirm an episode: ``_try_confirm``'s first test (the run
     itself a practical change from the baseline before its window), for every run and
     window length at once. False means the replay stays in the empty state throughout,
@@ -475,14 +381,14 @@ def _may_confirm(arr: np.ndarray, rolling: _Rolling, params: Params) -> bool:
 
 def _replay(
     arr: np.ndarray, params: Params, report: bool
-) -> tuple[list[Test | None], State, _Rolling]:
+) -> tuple[list[Test | None], State, Rolling]:
     state = State()
-    rolling = _Rolling(arr, 0, params.window)
+    rolling = Rolling(arr, 0, params.window)
     out: list[Test | None] = []
     for t in range(arr.size):
         test, new_state = advance(arr, t, state, rolling, params, report or t == arr.size - 1)
         if new_state.start != state.start:
-            rolling = _Rolling(arr, new_state.start, params.window)
+            rolling = Rolling(arr, new_state.start, params.window)
         state = new_state
         out.append(test)
     return out, state, rolling
@@ -502,7 +408,7 @@ def evaluate(
     """The latest ``value`` judged after replaying ``history`` (the gate's entry point)."""
     arr = np.append(np.asarray(history, dtype=float), value)
     params = for_series(arr, params)
-    rolling = _Rolling(arr, 0, params.window)
+    rolling = Rolling(arr, 0, params.window)
     if not _may_confirm(arr, rolling, params):  # no episode can start: the replay is moot
         return _single(float(arr[-1]), rolling.at(arr.size - 1), params)
     tests, _, _ = _replay(arr, params, report=False)

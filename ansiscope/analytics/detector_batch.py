@@ -5,20 +5,13 @@ that could confirm a step are replayed one by one (``detector.evaluate``)."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from ansiscope.analytics.detector import (
-    Baseline,
-    Params,
-    Test,
-    _log,
-    _single,
-    evaluate,
-    for_series,
-)
+from ansiscope.analytics.baselines import Baseline
+from ansiscope.analytics.baselines import log_durations as _log
+from ansiscope.analytics.detector import Params, Test, _single, evaluate, for_series
 
 
 def evaluate_many(
@@ -49,7 +42,7 @@ def evaluate_many(
 
 
 class _Quiet:
-    """``_Rolling`` and ``_may_confirm`` for many series of one length at once (rows of
+    """``Rolling`` and ``_may_confirm`` for many series of one length at once (rows of
     ``arr``, history then value), for the last run only. A row holding a NaN is sent to
     the one-by-one replay (``may_confirm``), which handles gaps."""
 
@@ -80,13 +73,8 @@ class _Quiet:
         self._end = size - 1
 
     def baseline(self, row: int) -> Baseline | None:
-        """``_Rolling.at(last)`` of one row: the baseline of its history."""
+        """``Rolling.at(last)`` of one row: the baseline of its history."""
         n = int(self.n[self._end])
         if n == 0:
             return None
-        valid = self.sorted[row, self._end, :n]
-        lmed = float(self.lmed[row, self._end])
-        lmad = float(np.median(np.abs(valid - lmed)))
-        lp10, lp90 = np.percentile(valid, [10, 90])
-        med = float(self.med[row, self._end])
-        return Baseline(n, med, med * math.expm1(lmad), math.exp(lp10), math.exp(lp90), lmed, lmad)
+        return Baseline.of_sorted(self.sorted[row, self._end, :n], float(self.lmed[row, self._end]))

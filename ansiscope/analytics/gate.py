@@ -19,7 +19,8 @@ from typing import Any
 import pandas as pd
 
 from ansiscope.analytics.acks import Ack, acknowledge
-from ansiscope.analytics.detector import Baseline, Params, Test, Verdict
+from ansiscope.analytics.baselines import Baseline
+from ansiscope.analytics.detector import Params, Test, Verdict
 from ansiscope.analytics.detector_batch import evaluate_many
 from ansiscope.analytics.failrate import judge_failures
 from ansiscope.analytics.gate_rules import clears_gate, gated_tasks

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ansiscope.analytics.baselines import baseline
 from ansiscope.analytics.changepoints import change_points
-from ansiscope.analytics.detector import Params, Verdict, baseline, evaluate, judge, judge_series
+from ansiscope.analytics.detector import Params, Verdict, evaluate, judge, judge_series
 from ansiscope.analytics.gate_rules import gated_tasks
 
 
