@@ -16,7 +16,9 @@ GATE_COLUMNS = {
     "task": Column("Task"),
     "host": Column("Host"),
     "verdict": Column("Verdict"),
-    "gates": Column("Gating", help="Can fail the gate (the total, tasks with a real share)"),
+    "gates": Column(
+        "Gating", help="Can fail the gate: the total or a task with a real share, slower by ≥1 s"
+    ),
     "baseline": Column("Usual", "duration", help="Median of the earlier successful runs"),
     "value": Column("This run", "duration"),
     "delta_rel": Column("Change", "change"),
