@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from ansiscope.analytics.acks import Ack, ack_document
+from ansiscope.analytics.detector import Params
 from ansiscope.errors import AnsiscopeError
 from ansiscope.service.webconfig import read_password
 
@@ -55,13 +57,22 @@ def upload(server: str, path: Path) -> list[str]:
 
 
 def gate(
-    server: str, run: str, fail_on: str, fmt: str, window: int = 30, min_delta: float = 0.1
+    server: str,
+    run: str,
+    fail_on: str,
+    fmt: str,
+    params: Params,
+    playbook: str | None = None,
+    acks: list[Ack] | None = None,
 ) -> tuple[str, bytes]:
-    """The service's gate verdict and report for a stored run."""
-    query = urllib.parse.urlencode(
-        {"run": run, "fail_on": fail_on, "format": fmt, "window": window, "min_delta": min_delta}
-    )
-    body, headers = _request(f"{server.rstrip('/')}/api/gate?{query}")
+    """The service's gate verdict and report for a stored run (with ``playbook`` and
+    ``latest``: that playbook's latest run), the baseline window and floor as ``params``
+    say, ``acks`` applied (sent as the JSON body of a POST)."""
+    fields = {"run": run, "fail_on": fail_on, "format": fmt, "window": params.window}
+    fields |= {"min_delta": params.min_abs_s} | ({"playbook": playbook} if playbook else {})
+    url = f"{server.rstrip('/')}/api/gate?{urllib.parse.urlencode(fields)}"
+    data = None if acks is None else orjson.dumps({"acks": [ack_document(a) for a in acks]})
+    body, headers = _request(url, data)
     verdict = next((v for k, v in headers.items() if k.lower() == "x-ansiscope-verdict"), "error")
     return verdict, body
 

@@ -59,9 +59,22 @@ def load_acks(path: str | Path) -> list[Ack]:
         raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: not valid YAML: {str(exc).splitlines()[0]}") from exc
+    return parse_acks(data, str(path))
+
+
+def parse_acks(data: Any, source: str) -> list[Ack]:
+    """Acks from their YAML (or JSON) document, a list of mappings; a malformed one is a
+    usage error naming ``source`` and the entry."""
     if not isinstance(data, list):
-        raise UsageError(f"{path}: expected a list of acks")
-    return [_ack(path, i, entry) for i, entry in enumerate(data, start=1)]
+        raise UsageError(f"{source}: expected a list of acks")
+    return [_ack(source, i, entry) for i, entry in enumerate(data, start=1)]
+
+
+def ack_document(ack: Ack) -> dict[str, str]:
+    """An ack as ``parse_acks`` reads it back (dates in ISO form): how ``gate --server``
+    sends the CI's acks file to the service."""
+    doc = {k: v for k, v in dataclasses.asdict(ack).items() if v is not None}
+    return {k: v.isoformat() if isinstance(v, date) else str(v) for k, v in doc.items()}
 
 
 def _ack(path: str | Path, i: int, entry: Any) -> Ack:

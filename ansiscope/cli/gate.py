@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ansiscope import client
-from ansiscope.analytics.acks import load_acks
+from ansiscope.analytics.acks import Ack, load_acks
 from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import FailOn, GateResult, gate_target
 from ansiscope.analytics.gate import gate as run_gate
@@ -89,18 +89,29 @@ def gate(
     """
     if (run_ref is None) == (log is None):
         raise UsageError("give exactly one of --run RUN_ID|latest or --file RUN_LOG")
+    params = Params(window=window, min_abs_s=min_delta)
+    acks = load_acks(ack_file) if ack_file else None
     if server:
-        _remote(server, run_ref, log, fail_on, out_fmt, output, Params(window, min_abs_s=min_delta))
+        if notify.notifier():
+            raise UsageError(
+                "--slack-webhook/--teams-webhook cannot be used with --server: the service "
+                "gates there; post from where the store is ('ansiscope notify') or gate "
+                "without --server"
+            )
+        if labels:
+            raise UsageError(
+                "--label cannot be used with --server: label the run where it is stored"
+            )
+        _remote(server, run_ref, log, playbook, acks, fail_on, out_fmt, output, params)
         return
     failing = FailOn(fail_on)
-    acks = load_acks(ack_file) if ack_file else []
     store = open_store(db, create=log is not None)  # --run on a missing store: create nothing
     try:
         if log:
             run_id = ingest_last_run(store, log, run_labels(labels))
         else:
             run_id = gate_target(store, run_ref or "latest", playbook)
-        result = run_gate(store, run_id, Params(window=window, min_abs_s=min_delta), acks)
+        result = run_gate(store, run_id, params, acks)
         target = notify.notifier()
         tree: RunTree | None = run_tree(store, run_id) if target else None
     finally:
@@ -165,13 +176,15 @@ def _remote(
     server: str,
     run_ref: str | None,
     log: str | None,
+    playbook: str | None,
+    acks: list[Ack] | None,
     fail_on: str,
     out_fmt: str,
     output: str | None,
     params: Params,
 ) -> None:
     """The usual CI setup: a central service, and the gate asked over HTTP (the
-    baseline window and the floor travel with the question)."""
+    baseline window, the floor, the playbook and the acks travel with the question)."""
     run = run_ref or "latest"
     if log:
         path = Path(log)
@@ -179,7 +192,7 @@ def _remote(
             raise ParseError(log, "no such file")
         run = client.upload(server, path)[-1]
     fmt = "markdown" if out_fmt == "text" else out_fmt
-    verdict, body = client.gate(server, run, fail_on, fmt, params.window, params.min_abs_s)
+    verdict, body = client.gate(server, run, fail_on, fmt, params, None if log else playbook, acks)
     _write(body, output)
     if fmt == "markdown":
         _append_step_summary(body.decode())

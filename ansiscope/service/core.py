@@ -22,8 +22,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 
+from ansiscope.analytics.acks import Ack
 from ansiscope.analytics.detector import Params
-from ansiscope.analytics.gate import FailOn, gate
+from ansiscope.analytics.gate import FailOn, gate, gate_target
 from ansiscope.analytics.runtree import assemble
 from ansiscope.analytics.views import run_tree
 from ansiscope.errors import AnsiscopeError
@@ -370,11 +371,18 @@ class Service:
             return run_summary(run_tree(store, store.resolve_run(ref)))
 
     def gate(
-        self, ref: str, fail_on: FailOn, fmt: str, params: Params | None = None
+        self,
+        ref: str,
+        fail_on: FailOn,
+        fmt: str,
+        params: Params | None = None,
+        playbook: str | None = None,
+        acks: list[Ack] | None = None,
     ) -> tuple[str, bytes, str]:
-        """Gate a run: its verdict, the report in ``fmt`` and its content type."""
+        """Gate a run (``latest`` with ``playbook``: that playbook's latest), ``acks``
+        applied: its verdict, the report in ``fmt`` and its content type."""
         with self.store.reader() as store:
-            result = gate(store, store.resolve_run(ref), params)
+            result = gate(store, gate_target(store, ref, playbook), params, acks)
         return result.verdict(fail_on), render_gate(fmt, result, fail_on), content_type(fmt)
 
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:

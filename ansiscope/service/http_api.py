@@ -20,9 +20,10 @@ from urllib.parse import parse_qs
 
 import orjson
 
+from ansiscope.analytics.acks import Ack, parse_acks
 from ansiscope.analytics.detector import Params
 from ansiscope.analytics.gate import FailOn
-from ansiscope.errors import AnsiscopeError
+from ansiscope.errors import AnsiscopeError, UsageError
 from ansiscope.exporters.formats import GATE_FORMATS, REPORT_FORMATS, ReportFormat, first
 from ansiscope.store import RunNotFound
 
@@ -51,8 +52,17 @@ class Api(Protocol):
     def report(self, ref: str, fmt: str) -> tuple[bytes, str]:
         """One run's report in ``fmt``, and its content type."""
 
-    def gate(self, ref: str, fail_on: FailOn, fmt: str, params: Params) -> tuple[str, bytes, str]:
-        """Gate one run: the verdict, the report in ``fmt`` and its content type."""
+    def gate(
+        self,
+        ref: str,
+        fail_on: FailOn,
+        fmt: str,
+        params: Params,
+        playbook: str | None = None,
+        acks: list[Ack] | None = None,
+    ) -> tuple[str, bytes, str]:
+        """Gate one run (``latest`` with ``playbook``: that playbook's latest), ``acks``
+        applied: the verdict, the report in ``fmt`` and its content type."""
 
     def upload(self, data: bytes, name: str) -> dict[str, Any]:
         """Store an uploaded log; what was stored."""
@@ -63,6 +73,21 @@ class BadRequest(AnsiscopeError):
 
 
 MAX_WINDOW = 1000  # runs in a gate's baseline asked over HTTP
+MAX_GATE_BODY = 1 << 20  # a gate's POSTed acks
+
+
+def acks_body(body: bytes) -> list[Ack]:
+    """The acks of a POSTed gate question, ``{"acks": [...]}``; else a 400."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"request body: not valid JSON ({exc})") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("acks", []), list):
+        raise BadRequest('request body: expected {"acks": [...]}')
+    try:
+        return parse_acks(doc.get("acks", []), "request body")
+    except UsageError as exc:
+        raise BadRequest(str(exc)) from exc
 
 
 def one(query: dict[str, list[str]], key: str) -> str | None:
@@ -176,12 +201,20 @@ class ApiApp:
             status, doc = self.service.health()
             return status, json_body(doc), [(b"Content-Type", b"application/json")]
         await self._authorise(headers)
+        if method == "POST" and path == "/api/gate":
+            return await self._answer(self._gate(query, await self._body(headers, receive)))
         if method == "POST":
             return await self._upload(path, query, headers, receive)
         if method not in ("GET", "HEAD"):
             raise error(405, f"method {method} not allowed")
+        return await self._answer(self._get(path, query, headers))
+
+    async def _answer(
+        self, work: Awaitable[tuple[int, bytes, list[tuple[bytes, bytes]]]]
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """``work``'s answer, a missing run a 404 and any other user error a 400."""
         try:
-            return await self._get(path, query, headers)
+            return await work
         except RunNotFound as exc:
             raise error(404, str(exc)) from exc
         except AnsiscopeError as exc:
@@ -206,23 +239,47 @@ class ApiApp:
             body, content_type = await self.call(service.report, ref, fmt)
             return 200, body, [(b"Content-Type", content_type.encode())]
         if path == "/api/gate":
-            ref = one(query, "run") or "latest"
-            fail_on = FailOn(choice(query, "fail_on", tuple(FailOn)))
-            fmt = choice(query, "format", first(ReportFormat.JSON, GATE_FORMATS))
-            params = Params(
-                window=count(query, "window", Params().window, MAX_WINDOW),
-                min_abs_s=seconds(query, "min_delta", Params().min_abs_s),
-            )
-            verdict, body, content_type = await self.call(service.gate, ref, fail_on, fmt, params)
-            return (
-                200,
-                body,
-                [
-                    (b"Content-Type", content_type.encode()),
-                    (b"X-Ansiscope-Verdict", verdict.encode()),
-                ],
-            )
+            return await self._gate(query, None)
         raise error(404, f"no such endpoint: {path}")
+
+    async def _gate(
+        self, query: dict[str, list[str]], body: bytes | None
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """``/api/gate``: GET, or POST with the acks to apply as a JSON body."""
+        ref = one(query, "run") or "latest"
+        fail_on = FailOn(choice(query, "fail_on", tuple(FailOn)))
+        fmt = choice(query, "format", first(ReportFormat.JSON, GATE_FORMATS))
+        params = Params(
+            window=count(query, "window", Params().window, MAX_WINDOW),
+            min_abs_s=seconds(query, "min_delta", Params().min_abs_s),
+        )
+        acks = None if body is None else acks_body(body)
+        verdict, report, content_type = await self.call(
+            self.service.gate, ref, fail_on, fmt, params, one(query, "playbook"), acks
+        )
+        headers = [
+            (b"Content-Type", content_type.encode()),
+            (b"X-Ansiscope-Verdict", verdict.encode()),
+        ]
+        return 200, report, headers
+
+    async def _body(self, headers: dict[str, str], receive: Receive, limit: int = 0) -> bytes:
+        """A request's body, up to ``limit`` bytes (``MAX_GATE_BODY`` when 0): 411 without
+        a length, 413 over the limit, 400 when the client leaves mid-way."""
+        limit = limit or MAX_GATE_BODY
+        length = headers.get("content-length")
+        if length is None or not length.isdigit():
+            raise error(411, "Content-Length required")
+        if int(length) > limit:
+            raise error(413, f"upload of {length} bytes is over the limit of {limit}")
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise error(400, "the client went away mid-upload")
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        return b"".join(chunks)
 
     async def _authorise(self, headers: dict[str, str]) -> None:
         auth = self.service.auth
@@ -243,22 +300,10 @@ class ApiApp:
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         if path != "/api/runs":
             raise error(404, f"no such endpoint: {path}")
-        length = headers.get("content-length")
-        if length is None or not length.isdigit():
-            raise error(411, "Content-Length required")
-        limit = self.service.max_upload
-        if int(length) > limit:
-            raise error(413, f"upload of {length} bytes is over the limit of {limit}")
-        chunks, more = [], True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise error(400, "the client went away mid-upload")
-            chunks.append(message.get("body", b""))
-            more = message.get("more_body", False)
+        data = await self._body(headers, receive, self.service.max_upload)
         name = one(query, "name") or "upload.log"
         try:
-            doc = await self.call(self.service.upload, b"".join(chunks), name)
+            doc = await self.call(self.service.upload, data, name)
         except BadRequest as exc:
             raise error(400, str(exc)) from exc
         return 201, json_body(doc), [(b"Content-Type", b"application/json")]

@@ -104,6 +104,7 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
     slow = write_run(logs, 14, slower={"Restart the service": 3.0})
     result = run_cli_server(url, "--file", str(slow), "--format", "json")
     assert result.code == 1 and json.loads(result.out)["verdict"] == "regression"
+    slow_run = json.loads(result.out)["run_id"]
     # the baseline window and the floor travel with the question
     doc = json.loads(run_cli_server(url, "--run", "latest", "--format", "json").out)
     assert doc["params"]["window"] == 30 and doc["params"]["min_abs_s"] == pytest.approx(0.1)
@@ -113,6 +114,52 @@ def test_upload_then_gate(service: tuple[Service, str, Path], tmp_path: Path) ->
     doc = json.loads(asked.out)
     assert doc["params"]["window"] == 12 and doc["params"]["min_abs_s"] == 20.0
     assert asked.code == 0 and doc["verdict"] == "pass"  # +10 s is under a 20 s floor
+    # so do the CI's acks file and --playbook (they were once silently dropped)
+    acks = tmp_path / "acks.yml"
+    acks.write_text(
+        '- task: "Restart the*"\n  expires: 2999-01-01\n  reason: "bigger restart, PR #7"\n'
+        '- task: total\n  expires: 2999-01-01\n  reason: "the same"\n'
+    )
+    acked = run_cli_server(url, "--run", slow_run, "--format", "json", "--ack", str(acks))
+    doc = json.loads(acked.out)
+    assert acked.code == 0 and doc["verdict"] == "pass", acked.err
+    assert any(
+        f["verdict"] == "acknowledged" and "PR #7" in (f.get("reason") or "")
+        for f in doc["findings"]
+    ), doc["findings"]
+    picked = {}
+    for playbook in ("site.yml", "deploy.yml"):
+        asked = run_cli_server(url, "--run", "latest", "--playbook", playbook, "--format", "json")
+        picked[playbook] = json.loads(asked.out)
+        assert picked[playbook]["playbook"].endswith(playbook), asked
+    assert picked["site.yml"]["run_id"] != picked["deploy.yml"]["run_id"]
+    missing = run_cli_server(url, "--run", "latest", "--playbook", "nope.yml")
+    assert missing.code == 2 and "no stored run of playbook 'nope.yml'" in missing.err
+
+
+def test_gate_post_takes_acks_and_refuses_bad_ones(service: tuple[Service, str, Path]) -> None:
+    _, url, _ = service
+    good = json.dumps({"acks": [{"task": "x", "reason": "r", "expires": "2999-01-01"}]})
+    status, body, headers = fetch(f"{url}/api/gate?run=latest", good.encode())
+    assert status == 200 and headers["X-Ansiscope-Verdict"] in ("pass", "regression")
+    for bad, message in (
+        (b"{not json", "request body: not valid JSON"),
+        (b'{"acks": {"task": "x"}}', 'expected {"acks": [...]}'),
+        (b'{"acks": [{"task": "x"}]}', "request body: ack #1: needs at least"),
+        (b'{"acks": [{"task": "x", "reason": "r", "expires": "soon"}]}', "bad or missing date"),
+    ):
+        status, body, _ = fetch(f"{url}/api/gate?run=latest", bad)
+        assert status == 400 and message in json.loads(body)["error"], body
+
+
+def test_gate_server_refuses_what_it_cannot_send(service: tuple[Service, str, Path]) -> None:
+    _, url, _ = service
+    for extra, message in (
+        (("--slack-webhook", "http://127.0.0.1:9/hook"), "cannot be used with --server"),
+        (("--label", "env=prod"), "--label cannot be used with --server"),
+    ):
+        result = run_cli_server(url, "--run", "latest", *extra)
+        assert result.code == 2 and message in result.err and "Traceback" not in result.err
 
 
 def run_cli_server(url: str, *args: str) -> Result:
