@@ -26,9 +26,10 @@ def fmt_duration(seconds: float | None) -> str:
     """``0.20 s``, ``1.5 s``, ``42 s``, ``2 min 03 s``, ``1 h 02 min``, ``3 d 04 h``."""
     if missing(seconds) or seconds is None or seconds < 0:
         return NONE
-    if seconds < 1:
+    # thresholds on the rounded value, so that 9.96 s reads "10 s", not "10.0 s"
+    if round(seconds, 2) < 1:
         return f"{seconds:.2f} s"
-    if seconds < 10:
+    if round(seconds, 1) < 10:
         return f"{seconds:.1f} s"
     if seconds < 59.5:
         return f"{seconds:.0f} s"

@@ -119,8 +119,8 @@ def fmt_seconds(value: float | None) -> str:
     """``12.3 s`` / ``4m 05s`` / ``unknown``."""
     if value is None:
         return "unknown"
-    if value < 60:
-        return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+    if round(value) < 60:
+        return f"{value:.1f} s" if round(value, 1) < 10 else f"{value:.0f} s"
     minutes, secs = divmod(round(value), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
