@@ -27,11 +27,11 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parent.parent / "ansiscope" / "dashboards" / "app.py")
 PAGES = [
     None,
-    "pages/runs.py",
-    "pages/run.py",
-    "pages/tasks.py",
-    "pages/hosts.py",
-    "pages/regressions.py",
+    "views/runs.py",
+    "views/run.py",
+    "views/tasks.py",
+    "views/hosts.py",
+    "views/regressions.py",
 ]
 
 
@@ -59,7 +59,7 @@ def main() -> None:
             cold = render(page)
             warm = min(render(page) for _ in range(3))
             print(
-                f"{page or 'pages/overview.py':24} cold {cold * 1000:6.0f} ms · "
+                f"{page or 'views/overview.py':24} cold {cold * 1000:6.0f} ms · "
                 f"warm {warm * 1000:5.0f} ms (target ≤1000 ms)"
             )
 

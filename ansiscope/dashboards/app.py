@@ -11,6 +11,9 @@ from ansiscope.dashboards.data import db_path, reader
 from ansiscope.errors import AnsiscopeError
 
 HERE = Path(__file__).parent
+# The pages live in views/, not pages/: Streamlit lists a pages/ folder beside the app by
+# file name ("app", "hosts", …) on a page opened by its URL in a new tab, before this
+# script's navigation replaces the list.
 
 # An emoji icon: a material one is fetched from fonts.gstatic.com by every viewer.
 st.set_page_config(page_title="ansiscope", page_icon="🔭", layout="wide")
@@ -45,20 +48,20 @@ def _how_to_ingest() -> None:
 
 
 if _empty_store():
-    # No pages yet. Without a navigation Streamlit would list pages/*.py by file name.
-    st.navigation([st.Page(HERE / "pages/overview.py", default=True)], position="hidden")
+    # No pages yet. Without a navigation Streamlit would list views/*.py by file name.
+    st.navigation([st.Page(HERE / "views/overview.py", default=True)], position="hidden")
 else:
     pages = [
         st.Page(
-            HERE / "pages/overview.py",
+            HERE / "views/overview.py",
             title="Overview",
             icon=":material/monitor_heart:",
             default=True,
         ),
-        st.Page(HERE / "pages/runs.py", title="Runs", icon=":material/list:"),
-        st.Page(HERE / "pages/run.py", title="Run", icon=":material/search:"),
-        st.Page(HERE / "pages/tasks.py", title="Tasks", icon=":material/timer:"),
-        st.Page(HERE / "pages/hosts.py", title="Hosts", icon=":material/dns:"),
-        st.Page(HERE / "pages/regressions.py", title="Regressions", icon=":material/trending_up:"),
+        st.Page(HERE / "views/runs.py", title="Runs", icon=":material/list:"),
+        st.Page(HERE / "views/run.py", title="Run", icon=":material/search:"),
+        st.Page(HERE / "views/tasks.py", title="Tasks", icon=":material/timer:"),
+        st.Page(HERE / "views/hosts.py", title="Hosts", icon=":material/dns:"),
+        st.Page(HERE / "views/regressions.py", title="Regressions", icon=":material/trending_up:"),
     ]
     st.navigation(pages).run()

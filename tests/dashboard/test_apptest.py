@@ -22,11 +22,11 @@ from tests.ingest.helpers import ingest, open_duckdb
 
 APP = str(Path(__file__).resolve().parents[2] / "ansiscope" / "dashboards" / "app.py")
 PAGES = [
-    "pages/runs.py",
-    "pages/run.py",
-    "pages/tasks.py",
-    "pages/hosts.py",
-    "pages/regressions.py",
+    "views/runs.py",
+    "views/run.py",
+    "views/tasks.py",
+    "views/hosts.py",
+    "views/regressions.py",
 ]
 
 
@@ -157,7 +157,7 @@ def test_leaks_finds_each_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 def test_runs_filter_changes_the_table(sample_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
     at = app(sample_db, monkeypatch)
-    at.switch_page("pages/runs.py")
+    at.switch_page("views/runs.py")
     at.run()
     everything = len(at.dataframe[0].value)
     at.selectbox[1].select("failed").run()
@@ -176,7 +176,7 @@ def test_run_page_shows_a_failed_run(sample_db: str, monkeypatch: pytest.MonkeyP
     store.close()
     monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", sample_db)
     at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/run.py")
+    at.switch_page("views/run.py")
     at.query_params["run"] = run_id[:8]
     at.run()
     assert not at.exception
@@ -195,7 +195,7 @@ def test_tasks_page_history_and_change_point(
     sample_db: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app(sample_db, monkeypatch)
-    at.switch_page("pages/tasks.py")
+    at.switch_page("views/tasks.py")
     at.query_params["playbook"] = "/srv/deploy.yml"
     at.run()
     assert not at.exception
@@ -233,7 +233,7 @@ def test_a_running_run_follows_itself(tmp_path: Path, monkeypatch: pytest.Monkey
     store.close()
     monkeypatch.setenv("ANSISCOPE_DASHBOARD_DB", str(db))
     at = AppTest.from_file(APP, default_timeout=90)
-    at.switch_page("pages/run.py")
+    at.switch_page("views/run.py")
     at.run()
     assert not at.exception
     assert "running" in {m.label: m.value for m in at.metric}["Status"]
@@ -258,7 +258,7 @@ def test_regressions_page_says_which_can_fail_the_gate(
     regressions page and the run page say only the first can fail the gate."""
     db = _stepped_store(tmp_path, {"Build the release": 2.0, "Check the banner": 3.0})
     at = app(db, monkeypatch)
-    at.switch_page("pages/regressions.py")
+    at.switch_page("views/regressions.py")
     at.run()
     assert not at.exception
     shown = at.dataframe[0].value
@@ -268,7 +268,7 @@ def test_regressions_page_says_which_can_fail_the_gate(
     assert tasks.loc["Build the release", "gates"] == "yes"
     assert tasks.loc["Check the banner", "gates"] == "no"
     assert set(shown["gates"]) == {"yes", "no"}  # not raw booleans
-    at.switch_page("pages/run.py")
+    at.switch_page("views/run.py")
     at.run()
     assert not at.exception
     assert [e.value for e in at.error] == ["7 regressions (5 not gated), 0 suspects"]
@@ -281,7 +281,7 @@ def test_run_page_warns_without_failing_on_steps_that_cannot_fail_the_gate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     at = app(_stepped_store(tmp_path, {"Check the banner": 3.0}), monkeypatch)
-    at.switch_page("pages/run.py")
+    at.switch_page("views/run.py")
     at.run()
     assert not at.exception
     assert not at.error  # nothing fails the gate: no red box

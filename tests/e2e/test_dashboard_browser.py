@@ -120,6 +120,29 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
+TITLES = ["Overview", "Runs", "Run", "Tasks", "Hosts", "Regressions"]
+
+
+@needs_chromium
+def test_a_page_opened_by_its_url_offers_the_page_titles(sample_store: Path) -> None:
+    """A link to one page (a run pasted into a chat) opened in a new tab: the sidebar
+    lists the pages by title. With the pages in a pages/ folder Streamlit listed the
+    files instead (app, hosts, overview, …) on such a tab."""
+    from playwright.sync_api import sync_playwright
+
+    with served(sample_store) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for path in ("run", "tasks", "regressions"):
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.goto(f"{base}/{path}")
+            wait_drawn(page)
+            titles = [title for title, _ in nav_links(page)]
+            assert titles == TITLES, (path, titles)
+            assert problems(page) == [], path
+            page.close()
+        browser.close()
+
+
 @needs_chromium
 def test_every_page_on_the_samples_via_serve(sample_store: Path) -> None:
     with served(sample_store) as base:

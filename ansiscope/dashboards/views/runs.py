@@ -78,4 +78,4 @@ if len(frame):
     )
     selected = event.selection.rows if event and hasattr(event, "selection") else []
     if selected:
-        st.switch_page("pages/run.py", query_params={"run": frame.iloc[selected[0]]["run_id"]})
+        st.switch_page("views/run.py", query_params={"run": frame.iloc[selected[0]]["run_id"]})
