@@ -13,7 +13,8 @@ separated by at most 3 quiet runs are one episode.
 Gate mode: precision, recall@0/1/5 (first alert within that many runs of the label),
 F1 (with recall@5), false alerts per 100 stable runs (episodes that start before the
 change, or in a series without one), flapping (alerts that resume after 1–3 quiet
-runs, per 100 changed series), and the share of unchanged 200-task playbook runs that
+runs, per 100 changed series), recall (ever): changes alerted at any run after them,
+however late (a step the gate never reports is worse than a late one), and the share of unchanged 200-task playbook runs that
 fail the gate (total + tasks with a real share of the time gated). History mode
 (dashboards): change-point precision/recall/F1 with a ±3-run tolerance.
 Targets in every family: F1 ≥0.90, ≤0.1 false alerts/100 stable runs, recall@5
@@ -69,7 +70,7 @@ def _resumed(alerts: list[int]) -> int:
 
 def gate_metrics(series: list[Series], params: Params, improve: bool) -> dict[str, float]:
     """Score the detector's replay of every series."""
-    tp = fp = changed = stable_runs = flaps = wrong_way = 0
+    tp = fp = changed = stable_runs = flaps = wrong_way = ever = 0
     hits = {0: 0, 1: 0, 5: 0}
     want = Verdict.IMPROVED if improve else Verdict.REGRESSION
     for values, label, floor in series:
@@ -90,6 +91,7 @@ def gate_metrics(series: list[Series], params: Params, improve: bool) -> dict[st
         changed += 1
         after = [e for e in eps if e[0] >= end]
         flaps += _resumed([i for e in after for i in e])
+        ever += bool(after)
         fp += max(0, len(after) - 1)
         if after and after[0][0] - label <= 5:
             tp += 1
@@ -103,6 +105,7 @@ def gate_metrics(series: list[Series], params: Params, improve: bool) -> dict[st
         "recall@0": hits[0] / max(1, changed),
         "recall@1": hits[1] / max(1, changed),
         "recall@5": recall,
+        "recall_ever": ever / max(1, changed),
         "f1": f1,
         "false_per_100": 100 * fp / max(1, stable_runs),
         "flaps_per_100": 100 * flaps / max(1, changed),
@@ -247,16 +250,17 @@ def main() -> None:
     )
     print(
         "| family | precision | recall@0 | recall@1 | recall@5 | F1 | false/100 | "
-        "flaps/100 | playbook fail % | history F1 |"
+        "flaps/100 | playbook fail % | history F1 | recall (ever) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in families:
         m = run_family(name, args.series, args.seeds, params)
         extra = f" (regressions: {m['wrong_way']:.1f}/seed)" if name == "downward" else ""
         print(
             f"| {name}{extra} | {m['precision']:.3f} | {m['recall@0']:.3f} | {m['recall@1']:.3f}"
             f" | {m['recall@5']:.3f} | {m['f1']:.3f} | {m['false_per_100']:.3f}"
-            f" | {m['flaps_per_100']:.1f} | {m['playbook_fail_pct']:.1f} | {m['history_f1']:.3f} |",
+            f" | {m['flaps_per_100']:.1f} | {m['playbook_fail_pct']:.1f} | {m['history_f1']:.3f}"
+            f" | {m['recall_ever']:.3f} |",
             flush=True,
         )
     print(f"({time.perf_counter() - started:.1f}s)")

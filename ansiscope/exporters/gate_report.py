@@ -44,6 +44,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+# what a person reads in a table; JSON and JUnit's types keep the enum's values
+VERDICT_TEXT = {Verdict.INSUFFICIENT: "too little history"}
+
+
+def _verdict(v: Verdict) -> str:
+    return VERDICT_TEXT.get(v, v.value)
+
+
 def _name(f: Finding) -> str:
     if f.kind == FindingKind.TOTAL:
         return "playbook total"
@@ -65,7 +73,7 @@ def _row(f: Finding) -> list[str]:
             "–",
             "–",
             "–",
-            f.reason or str(f.verdict),
+            f.reason or _verdict(f.verdict),
         ]
     return [
         _name(f),
@@ -76,7 +84,7 @@ def _row(f: Finding) -> list[str]:
         f"{f.delta_s:+.1f} s" if f.delta_s is not None and b else "–",
         f"{f.z:.1f}" if f.z is not None and b else "–",
         str(b.n) if b else "0",
-        str(f.verdict)
+        _verdict(f.verdict)
         + (", not gated" if f.verdict is Verdict.REGRESSION and not f.can_fail else "")
         + (f" ({f.reason})" if f.reason and (f.since_run or _acked(f)) else ""),
     ]

@@ -221,6 +221,9 @@ def test_insufficient_history_is_neutral_and_usage_errors(
     assert result.out.startswith(
         "PASS: 0 regressions, 0 suspects, 0 tasks OK, 0 new, 4 with too little history"
     )
+    # the table says it in words too; the enum's value is for JSON
+    assert "too little history" in result.out.splitlines()[3]
+    assert "insufficient_history" not in result.out
     both = gate(capsys, db)
     assert both.code == 2 and "exactly one of --run" in both.err
     missing = gate(capsys, db, "--file", str(tmp_path / "nope.jsonl"))
