@@ -27,9 +27,10 @@ is a *state* of the series, not a fresh coin flip on every run:
 - **Episode**: a confirmed step opens an episode ``since`` its first slow run, judged
   against the frozen baseline before it. Every following run reports it
   (``regression``, since, runs held) until the last ``revert_runs`` runs after the
-  confirmation are all closer (geometrically) to the old level than to the new one
-  (*reverted*: those runs may confirm a step the other way at once, so a slowdown
-  right after a speedup is caught as fast as any), or it has held ``absorb_runs`` runs and has looked level for
+  confirmation are all closer (geometrically) to the old level than to the new one and
+  inside its p10–p90, or one more run is closer too (*reverted*: those runs may confirm
+  a step the other way at once, so a slowdown right after a speedup is caught as fast
+  as any), or it has held ``absorb_runs`` runs and has looked level for
   ``absorb_checks`` runs in a row (at most ``absorb_max_runs``): then the new level is
   the new normal and the baseline restarts at its last K runs (*absorbed*). Level means
   no trend (Mann–Kendall z < ``trend_z``) and a step at ``since`` fitting the runs from
@@ -288,20 +289,31 @@ def _episode_test(
 
 
 def _reverted(values: np.ndarray, t: int, episode: Episode, params: Params) -> bool:
-    """The last ``revert_runs`` runs after the confirmation sit at the old level."""
+    """The last ``revert_runs`` runs after the confirmation sit at the old level: each
+    nearer it than the new one (geometrically), and inside the old level's usual range
+    (p90 for a step up, p10 for a step down). Runs past the midpoint but outside that
+    range are as likely the new level's noise (a CV 30% task doubled reaches its
+    midpoint on one run in nine): one more run must agree before the episode ends, so
+    three unlucky runs do not end a real step that the next run confirms again
+    (flapping)."""
     first = t - params.revert_runs + 1
     if first <= episode.confirmed_at:
         return False
     level = float(np.median(values[episode.since : first]))
     mid = math.sqrt(max(episode.base.median, 1e-9) * max(level, 1e-9))
+    d = episode.direction
     recent = values[first : t + 1]
-    back = bool(np.all(recent < mid) if episode.direction > 0 else np.all(recent > mid))
-    if back and episode.levels is not None:  # misses inflate the level: hits must be back too
+    if not bool(np.all(d * recent < d * mid)):
+        return False
+    usual = episode.base.p90 if d > 0 else episode.base.p10
+    if not bool(np.all(d * recent <= d * usual)):
+        first -= 1  # one more run, also past the midpoint
+        if first <= episode.confirmed_at or not d * values[first] < d * mid:
+            return False
+    if episode.levels is not None:  # misses inflate the level: hits must be back too
         run_levels = _log(values[episode.since : t + 1])
-        return levels.back_within_levels(
-            run_levels, first - episode.since, episode.levels, episode.direction
-        )
-    return back
+        return levels.back_within_levels(run_levels, first - episode.since, episode.levels, d)
+    return True
 
 
 def _still_moving(values: np.ndarray, t: int, episode: Episode, start: int, params: Params) -> bool:

@@ -343,3 +343,23 @@ def test_a_slowdown_right_after_a_speedup_is_confirmed_as_the_speedup_reverts() 
         slow = [i - 38 for i, t in enumerate(tests) if i >= 38 and t.verdict is Verdict.REGRESSION]
         assert slow and slow[0] <= 2 and slow == list(range(slow[0], 6)), (seed, slow)
         assert tests[38 + slow[0]].since == 38
+
+
+def test_three_unlucky_runs_of_a_noisy_step_do_not_end_it() -> None:
+    """A noisy task (CV 30%) doubles; three runs of the new level happen to fall under
+    the midpoint between the levels, one of them above the old level's usual range (its
+    p90). They are the new level's noise as likely as a revert: the episode holds and
+    the gate keeps failing, instead of passing on the runs after them (and failing
+    again once the slow runs confirm a second time: flapping). Three runs back inside
+    the old range do revert it."""
+    base = noisy(10, 30, cv=0.3, seed=11)
+    median, p90 = float(np.median(base)), float(np.percentile(base, 90))
+    assert p90 + 0.4 < np.sqrt(median * 21)  # under the midpoint
+    unlucky = [p90 + 0.4, median, median * 1.05]
+    series = [*base, 21.0, 22.0, 20.0, *unlucky, 21.0, 19.0, 20.0]
+    got = verdicts(series)[30:]
+    first = got.index(Verdict.REGRESSION)
+    assert got[first:] == [Verdict.REGRESSION] * (len(got) - first), got
+    back = [*base, 21.0, 22.0, 20.0, median * 0.9, median, median * 1.05]
+    tests = judge_series(back)
+    assert tests[-1].reason == "reverted" and tests[-1].verdict is not Verdict.REGRESSION
