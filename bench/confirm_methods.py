@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ansiscope.analytics import detector, levels
-from ansiscope.analytics.baselines import log_durations
+from ansiscope.analytics.baselines import Baseline, log_durations
 from ansiscope.analytics.detector import Episode, Params, Test
 
 METHODS = ("ranksum", "pelt", "pelt_rbf", "edivisive")
@@ -117,11 +117,8 @@ def _segments(values: np.ndarray, end: int, t: int, n: int, params: Params) -> l
     key = (end, t, n)
     if key not in _cache:
         logs = log_durations(values[end - n : t + 1])
-        base = logs[:n]
-        med = float(np.median(base))
-        mad = float(np.median(np.abs(base - med)))
-        floor_abs = params.floor_abs_s / math.exp(med)
-        scale = max(mad * levels.MAD_TO_SIGMA, math.log1p(params.floor_rel), floor_abs)
+        base = np.sort(logs[:n])
+        scale = Baseline.of_sorted(base, float(np.median(base))).scale(params)
         _cache[key] = breakpoints(logs, scale)
     return _cache[key]
 

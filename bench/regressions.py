@@ -14,8 +14,9 @@ Gate mode: precision, recall@0/1/5 (first alert within that many runs of the lab
 F1 (with recall@5), false alerts per 100 stable runs (episodes that start before the
 change, or in a series without one), flapping (alerts that resume after 1–3 quiet
 runs, per 100 changed series), recall (ever): changes alerted at any run after them,
-however late (a step the gate never reports is worse than a late one), and the share of unchanged 200-task playbook runs that
-fail the gate (total + tasks with a real share of the time gated). History mode
+however late (a step the gate never reports is worse than a late one), and the share
+of unchanged 200-task playbook runs that fail the gate (total + tasks with a real
+share of the time gated). History mode
 (dashboards): change-point precision/recall/F1 with a ±3-run tolerance.
 Targets in every family: F1 ≥0.90, ≤0.1 false alerts/100 stable runs, recall@5
 ≥0.90, ≤2% failing unchanged playbook runs; history F1 ≥0.96.

@@ -3,9 +3,9 @@
 A series is replayed run by run through a small state machine, so a confirmed step
 is a *state* of the series, not a fresh coin flip on every run:
 
-- **Baseline** (``baselines``): the last ``window`` values since the series' reference point (its
-  start, or the start of the last level it absorbed): median, MAD (scaled to σ,
-  floored at 1% of the median and 0.05 s), p10/p90.
+- **Baseline** (``baselines``): the last ``window`` values since the series' reference
+  point (its start, or the start of the last level it absorbed): median, MAD (scaled
+  to σ, floored at 1% of the median and 0.05 s), p10/p90.
 - **Floors**: a change counts when it is ≥10% **and** ≥0.1 s (a sub-second task
   doubling is a finding; only tasks with a real share of the playbook's time fail the
   gate: ``gate_rules``), and for a series printed in whole seconds or tenths ≥1.5

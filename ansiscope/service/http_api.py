@@ -82,10 +82,11 @@ def acks_body(body: bytes) -> list[Ack]:
         doc = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"request body: not valid JSON ({exc})") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("acks", []), list):
+    acks = doc.get("acks", []) if isinstance(doc, dict) else None
+    if not isinstance(acks, list):
         raise BadRequest('request body: expected {"acks": [...]}')
     try:
-        return parse_acks(doc.get("acks", []), "request body")
+        return parse_acks(acks, "request body")
     except UsageError as exc:
         raise BadRequest(str(exc)) from exc
 
@@ -263,10 +264,11 @@ class ApiApp:
         ]
         return 200, report, headers
 
-    async def _body(self, headers: dict[str, str], receive: Receive, limit: int = 0) -> bytes:
-        """A request's body, up to ``limit`` bytes (``MAX_GATE_BODY`` when 0): 411 without
-        a length, 413 over the limit, 400 when the client leaves mid-way."""
-        limit = limit or MAX_GATE_BODY
+    async def _body(
+        self, headers: dict[str, str], receive: Receive, limit: int = MAX_GATE_BODY
+    ) -> bytes:
+        """A request's body, up to ``limit`` bytes: 411 without a length, 413 over the
+        limit, 400 when the client leaves mid-way."""
         length = headers.get("content-length")
         if length is None or not length.isdigit():
             raise error(411, "Content-Length required")
